@@ -1,0 +1,152 @@
+"""The library entry points: compare two artifacts, canonicalize one."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from .canonical import write_canonical
+from .compare import compare_archives
+from .errors import CanonjarError, UsageError
+from .limits import DEFAULT_LIMITS, Budget, Limits
+from .model import Archive, archive_from_zip
+from .outcome import ArtifactInfo, Outcome, OutcomeFinding, TraceStep, Verdict
+from .pipeline import Context, Side, Stabilizer, run_pipeline, select_stabilizers
+from .zipfmt import read_zip
+
+__all__ = ["SideResult", "canonicalize_bytes", "canonicalize_file", "compare_bytes", "compare_files",
+           "stabilize"]
+
+
+@dataclass(frozen=True)
+class SideResult:
+    """One side after the pipeline: its canonical archive, trace and budget."""
+
+    info: ArtifactInfo
+    raw: bytes
+    original: Archive
+    canonical: Archive
+    trace: tuple[TraceStep, ...]
+    budget: Budget
+
+    def findings(self, side: str) -> list[OutcomeFinding]:
+        found: list[OutcomeFinding] = []
+        _collect_findings(self.canonical, side, found)
+        return found
+
+
+def _collect_findings(arc: Archive, side: str, out: list[OutcomeFinding]) -> None:
+    out.extend(OutcomeFinding(side, f.code, f.path, f.message) for f in arc.findings)
+    for e in arc.entries:
+        if e.nested is not None:
+            _collect_findings(e.nested, side, out)
+
+
+def read_input(path: str | os.PathLike[str], limits: Limits) -> bytes:
+    p = Path(path)
+    try:
+        size = p.stat().st_size
+        if p.is_dir():
+            raise UsageError(f"{p}: is a directory, not an archive")
+        if size > limits.max_archive_size:
+            raise UsageError(f"{p}: {size} bytes exceeds the archive size limit of {limits.max_archive_size} "
+                             "(raise it with --max-archive-size)")
+        data = p.read_bytes()
+    except FileNotFoundError:
+        raise UsageError(f"{p}: no such file") from None
+    except PermissionError:
+        raise UsageError(f"{p}: permission denied") from None
+    except IsADirectoryError:
+        raise UsageError(f"{p}: is a directory, not an archive") from None
+    except OSError as exc:
+        raise UsageError(f"{p}: cannot read ({exc.strerror or exc})") from None
+    if data[:4] == b"JM\x01\x00":  # JDK jmod: a zip behind a 4-byte header
+        return data[4:]
+    return data
+
+
+def stabilize(data: bytes, name: str, side: Side, stabilizers: Sequence[Stabilizer],
+              limits: Limits = DEFAULT_LIMITS) -> SideResult:
+    """Read one artifact and run the pipeline over it. Never looks at any other artifact."""
+    budget = Budget(limits)
+    try:
+        z = read_zip(data, limits)
+    except CanonjarError as exc:
+        raise type(exc)(f"{name}: {exc}") from None
+    original = archive_from_zip(z)
+    ctx = Context(side=side, budget=budget)
+    canonical = run_pipeline(original, stabilizers, ctx)
+    info = ArtifactInfo(name, len(data), hashlib.sha256(data).hexdigest())
+    return SideResult(info, data, original, canonical, tuple(ctx.trace), budget)
+
+
+def _effective(trace: Sequence[TraceStep], side: str) -> tuple[str, ...]:
+    names: list[str] = []
+    for step in trace:
+        if step.side == side and step.action != "skipped" and step.stabilizer not in names:
+            names.append(step.stabilizer)
+    return tuple(names)
+
+
+def compare_bytes(ref: bytes, rebuild: bytes, ref_name: str = "reference", rebuild_name: str = "rebuild",
+                  stabilizers: Sequence[Stabilizer] | None = None, limits: Limits = DEFAULT_LIMITS) -> Outcome:
+    """Compare two artifacts given as bytes. Errors become an ``error`` outcome, never an exception."""
+    stabs = tuple(stabilizers) if stabilizers is not None else select_stabilizers()
+    names = tuple(s.name for s in stabs)
+    try:
+        left = stabilize(ref, ref_name, Side.REFERENCE, stabs, limits)
+        right = stabilize(rebuild, rebuild_name, Side.REBUILD, stabs, limits)
+        trace = left.trace + right.trace
+        findings = tuple(left.findings("reference") + right.findings("rebuild"))
+        effective = (("reference", _effective(trace, "reference")), ("rebuild", _effective(trace, "rebuild")))
+        if left.info.sha256 == right.info.sha256 and ref == rebuild:
+            return Outcome(Verdict.IDENTICAL, left.info, right.info, names, effective, (), findings, trace)
+        diffs = compare_archives(left.canonical, right.canonical, left.budget, right.budget)
+        verdict = Verdict.DIFFERENT if (diffs or findings) else Verdict.EQUIVALENT
+        return Outcome(verdict, left.info, right.info, names, effective, diffs, findings, trace)
+    except CanonjarError as exc:
+        return Outcome(Verdict.ERROR, stabilizers=names, error=str(exc))
+    except MemoryError:
+        return Outcome(Verdict.ERROR, stabilizers=names, error="out of memory (lower the limits)")
+
+
+def compare_files(ref: str | os.PathLike[str], rebuild: str | os.PathLike[str],
+                  stabilizers: Sequence[Stabilizer] | None = None, limits: Limits = DEFAULT_LIMITS) -> Outcome:
+    """Compare two artifact files (JAR, WAR, EAR, zip or jmod)."""
+    try:
+        a = read_input(ref, limits)
+        b = read_input(rebuild, limits)
+    except CanonjarError as exc:
+        names = tuple(s.name for s in stabilizers) if stabilizers is not None else ()
+        return Outcome(Verdict.ERROR, stabilizers=names, error=str(exc))
+    return compare_bytes(a, b, str(ref), str(rebuild), stabilizers, limits)
+
+
+def canonicalize_bytes(data: bytes, name: str = "input", stabilizers: Sequence[Stabilizer] | None = None,
+                       limits: Limits = DEFAULT_LIMITS) -> tuple[bytes, SideResult]:
+    """The canonical JAR of ``data`` and the side result (trace, findings). Raises CanonjarError."""
+    stabs = tuple(stabilizers) if stabilizers is not None else select_stabilizers()
+    res = stabilize(data, name, Side.REFERENCE, stabs, limits)
+    return write_canonical(res.canonical, res.budget), res
+
+
+def canonicalize_file(src: str | os.PathLike[str], dest: str | os.PathLike[str],
+                      stabilizers: Sequence[Stabilizer] | None = None,
+                      limits: Limits = DEFAULT_LIMITS) -> SideResult:
+    """Write the canonical JAR of ``src`` to ``dest`` (and nowhere else)."""
+    src_p, dest_p = Path(src), Path(dest)
+    data = read_input(src_p, limits)
+    try:
+        if dest_p.exists() and dest_p.resolve() == src_p.resolve():
+            raise UsageError(f"{dest_p}: refusing to overwrite the input")
+    except OSError as exc:
+        raise UsageError(f"{dest_p}: {exc.strerror or exc}") from None
+    out, res = canonicalize_bytes(data, str(src_p), stabilizers, limits)
+    try:
+        dest_p.write_bytes(out)
+    except OSError as exc:
+        raise UsageError(f"{dest_p}: cannot write ({exc.strerror or exc})") from None
+    return res

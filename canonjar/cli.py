@@ -1,0 +1,195 @@
+"""Command line: translates arguments into library calls and outcomes into exit codes (0/1/2)."""
+
+from __future__ import annotations
+
+import os
+import sys
+from enum import Enum
+from pathlib import Path
+from typing import Annotated
+
+import click
+import typer
+
+from .api import canonicalize_file, compare_files
+from .errors import CanonjarError, UsageError
+from .limits import DEFAULT_LIMITS, Limits
+from .outcome import Outcome
+from .pipeline import Stabilizer, all_stabilizers, select_stabilizers
+from .render import render_text
+
+__all__ = ["OutputFormat", "app", "main"]
+
+app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
+                  rich_markup_mode=None,
+                  help="Tell whether a rebuilt Java artifact is the same software as the published one.")
+
+
+class OutputFormat(str, Enum):
+    text = "text"
+    json = "json"
+
+
+EnableOpt = Annotated[list[str] | None, typer.Option(
+    "--enable", help="Enable a stabilizer by name (repeatable; 'all' or 'none').")]
+DisableOpt = Annotated[list[str] | None, typer.Option(
+    "--disable", help="Disable a stabilizer by name (repeatable; 'all' or 'none').")]
+MaxEntry = Annotated[int, typer.Option("--max-entry-size", help="Largest uncompressed entry, in bytes.")]
+MaxTotal = Annotated[int, typer.Option("--max-total-size", help="Most bytes inflated per side.")]
+MaxRatio = Annotated[float, typer.Option("--max-ratio", help="Highest compression ratio of an entry > 1 MiB.")]
+MaxDepth = Annotated[int, typer.Option("--max-depth", help="Deepest level of nested archives to open.")]
+MaxArchive = Annotated[int, typer.Option("--max-archive-size", help="Largest input archive, in bytes.")]
+MaxEntries = Annotated[int, typer.Option("--max-entries", help="Most entries in one archive.")]
+
+
+def _limits(max_entry: int, max_total: int, ratio: float, depth: int, archive: int, entries: int) -> Limits:
+    if min(max_entry, max_total, archive, entries) <= 0 or ratio <= 0 or depth < 0:
+        raise UsageError("limits must be positive")
+    return Limits(max_archive_size=archive, max_entry_size=max_entry, max_total_size=max_total,
+                  max_ratio=ratio, max_depth=depth, max_entries=entries)
+
+
+def _select(enable: list[str] | None, disable: list[str] | None) -> tuple[Stabilizer, ...]:
+    return select_stabilizers(enable or (), disable or ())
+
+
+def _write_output(text: str, output: Path | None) -> None:
+    if output is None:
+        sys.stdout.write(text)
+        return
+    try:
+        output.write_text(text, encoding="utf-8")
+    except OSError as exc:
+        raise UsageError(f"{output}: cannot write ({exc.strerror or exc})") from None
+
+
+@app.command()
+def compare(
+    reference: Annotated[Path, typer.Argument(help="The published artifact.")],
+    rebuild: Annotated[Path, typer.Argument(help="The rebuilt artifact.")],
+    fmt: Annotated[OutputFormat, typer.Option("--format", "-f", help="Output format.")] = OutputFormat.text,
+    output: Annotated[Path | None, typer.Option("--output", "-o", help="Write the report here.")] = None,
+    show_noise: Annotated[bool, typer.Option("--show-noise", help="List everything canonicalized.")] = False,
+    enable: EnableOpt = None,
+    disable: DisableOpt = None,
+    max_entry_size: MaxEntry = DEFAULT_LIMITS.max_entry_size,
+    max_total_size: MaxTotal = DEFAULT_LIMITS.max_total_size,
+    max_ratio: MaxRatio = DEFAULT_LIMITS.max_ratio,
+    max_depth: MaxDepth = DEFAULT_LIMITS.max_depth,
+    max_archive_size: MaxArchive = DEFAULT_LIMITS.max_archive_size,
+    max_entries: MaxEntries = DEFAULT_LIMITS.max_entries,
+) -> None:
+    """Compare REFERENCE with REBUILD: exit 0 identical/equivalent, 1 different, 2 error."""
+    limits = _limits(max_entry_size, max_total_size, max_ratio, max_depth, max_archive_size, max_entries)
+    stabs = _select(enable, disable)
+    outcome = compare_files(reference, rebuild, stabs, limits)
+    if fmt is OutputFormat.json:
+        _write_output(outcome.to_json() + "\n", output)
+    else:
+        color = output is None and sys.stdout.isatty() and not os.environ.get("NO_COLOR")
+        text = render_text(outcome, show_noise=show_noise, color=color)
+        if outcome.error is not None and output is None:
+            sys.stderr.write(text)
+        else:
+            _write_output(text, output)
+    raise typer.Exit(outcome.exit_code)
+
+
+@app.command()
+def canonicalize(
+    source: Annotated[Path, typer.Argument(help="The artifact to canonicalize.")],
+    output: Annotated[Path, typer.Option("--output", "-o", help="Where to write the canonical JAR.")],
+    show_noise: Annotated[bool, typer.Option("--show-noise", help="List everything canonicalized.")] = False,
+    enable: EnableOpt = None,
+    disable: DisableOpt = None,
+    max_entry_size: MaxEntry = DEFAULT_LIMITS.max_entry_size,
+    max_total_size: MaxTotal = DEFAULT_LIMITS.max_total_size,
+    max_ratio: MaxRatio = DEFAULT_LIMITS.max_ratio,
+    max_depth: MaxDepth = DEFAULT_LIMITS.max_depth,
+    max_archive_size: MaxArchive = DEFAULT_LIMITS.max_archive_size,
+    max_entries: MaxEntries = DEFAULT_LIMITS.max_entries,
+) -> None:
+    """Write the canonical form of SOURCE as a valid JAR to --output (and nowhere else)."""
+    limits = _limits(max_entry_size, max_total_size, max_ratio, max_depth, max_archive_size, max_entries)
+    res = canonicalize_file(source, output, _select(enable, disable), limits)
+    changed = sorted({t.stabilizer for t in res.trace if t.action != "skipped"})
+    sys.stdout.write(f"wrote {output} ({output.stat().st_size} bytes); changed by: "
+                     f"{', '.join(changed) or 'nothing'}\n")
+    for f in res.findings("input"):
+        sys.stdout.write(f"finding: {f.code} {f.path}: {f.message}\n")
+    if show_noise:
+        for t in res.trace:
+            detail = t.reason if t.action == "skipped" else "; ".join(
+                f"{c.field}: {c.old} -> {c.new}" for c in t.changes)
+            sys.stdout.write(f"  {t.stabilizer} {t.action} {t.path or '(archive)'}: {detail}\n")
+
+
+@app.command("stabilizers")
+def list_stabilizers(
+    enable: EnableOpt = None,
+    disable: DisableOpt = None,
+) -> None:
+    """List every stabilizer: name, scope, category, what it removes and why that is safe."""
+    chosen = {s.name for s in _select(enable, disable)}
+    for st in all_stabilizers():
+        mark = "on " if st.name in chosen else "off"
+        sys.stdout.write(f"{st.name} [{mark}] scope={st.scope.value} category={st.category.value}\n"
+                         f"    removes: {st.removes}\n    safe because: {st.reason}\n")
+
+
+@app.command()
+def report(
+    outcome_file: Annotated[Path, typer.Argument(help="A JSON outcome written by 'compare --format json'.")],
+    fmt: Annotated[OutputFormat, typer.Option("--format", "-f", help="Output format.")] = OutputFormat.text,
+    output: Annotated[Path | None, typer.Option("--output", "-o", help="Write the report here.")] = None,
+    show_noise: Annotated[bool, typer.Option("--show-noise", help="List everything canonicalized.")] = False,
+) -> None:
+    """Re-render a saved outcome without the artifacts."""
+    try:
+        text = outcome_file.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise UsageError(f"{outcome_file}: cannot read ({exc})") from None
+    outcome = Outcome.from_json(text)
+    if fmt is OutputFormat.json:
+        _write_output(outcome.to_json() + "\n", output)
+    else:
+        _write_output(render_text(outcome, show_noise=show_noise), output)
+    raise typer.Exit(outcome.exit_code)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point: never a traceback; errors are one line on stderr and exit code 2."""
+    command = typer.main.get_command(app)
+    try:
+        rv = command.main(args=argv, prog_name="canonjar", standalone_mode=False)
+    except click.exceptions.Exit as exc:
+        return int(exc.exit_code)
+    except click.exceptions.NoArgsIsHelp as exc:
+        sys.stderr.write(exc.format_message() if hasattr(exc, "format_message") else str(exc))
+        return 2
+    except click.UsageError as exc:
+        sys.stderr.write(f"canonjar: error: {exc.format_message()}\n")
+        return 2
+    except click.Abort:
+        sys.stderr.write("canonjar: error: aborted\n")
+        return 2
+    except CanonjarError as exc:
+        sys.stderr.write(f"canonjar: error: {exc}\n")
+        return 2
+    except MemoryError:
+        sys.stderr.write("canonjar: error: out of memory (lower the limits)\n")
+        return 2
+    except KeyboardInterrupt:
+        sys.stderr.write("canonjar: error: interrupted\n")
+        return 2
+    except Exception as exc:  # the contract: never a traceback
+        if os.environ.get("CANONJAR_DEBUG"):
+            raise
+        sys.stderr.write(f"canonjar: internal error: {type(exc).__name__}: {exc} "
+                         "(set CANONJAR_DEBUG=1 for a traceback)\n")
+        return 2
+    return int(rv) if isinstance(rv, int) else 0
+
+
+def run() -> None:
+    sys.exit(main())

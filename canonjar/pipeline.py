@@ -1,0 +1,340 @@
+"""The stabilizer pipeline: stabilizers as values, the registry, selection, and the per-side run with its trace."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from enum import Enum
+from importlib.metadata import entry_points
+from typing import Union
+
+from .errors import CanonjarError, EntryDataError, LimitExceeded, StabilizerSkip, UsageError
+from .limits import Budget
+from .outcome import FieldChange, TraceStep
+from .model import COMPARED_FIELDS, NESTED_SUFFIXES, Archive, Entry, archive_from_zip
+from .taxonomy import Category
+from .zipfmt import read_zip
+
+__all__ = [
+    "ENTRY_POINT_GROUP",
+    "Context",
+    "FieldChange",
+    "Scope",
+    "Side",
+    "Stabilizer",
+    "TraceStep",
+    "all_stabilizers",
+    "run_pipeline",
+    "select_stabilizers",
+]
+
+ENTRY_POINT_GROUP = "canonjar.stabilizers"
+_NAME_RE = re.compile(r"^[a-z0-9]+(-[a-z0-9]+)*$")
+
+
+class Scope(str, Enum):
+    ARCHIVE = "archive"
+    ENTRY = "entry"
+
+
+class Side(str, Enum):
+    REFERENCE = "reference"
+    REBUILD = "rebuild"
+
+
+def _always(entry: Entry) -> bool:
+    return True
+
+
+EntryFn = Callable[[Entry, "Context"], Entry]
+ArchiveFn = Callable[[Archive, "Context"], Archive]
+
+
+@dataclass(frozen=True)
+class Stabilizer:
+    """A named, documented, pure transformation of one side's archive or of one entry.
+
+    ``apply`` returns its input object unchanged when there is nothing to do. It raises
+    :class:`StabilizerSkip` when it cannot handle its input; the pipeline then records the reason and keeps
+    the input untouched.
+    """
+
+    name: str
+    scope: Scope
+    category: Category
+    removes: str
+    reason: str
+    apply: Union[EntryFn, ArchiveFn]  # noqa: UP007 - a runtime-evaluated alias
+    applies_to: Callable[[Entry], bool] = _always
+
+    def __post_init__(self) -> None:
+        if not _NAME_RE.match(self.name):
+            raise UsageError(f"stabilizer name {self.name!r} is not kebab-case")
+
+
+@dataclass
+class Context:
+    """What a stabilizer may use: which side it runs on (for the trace only) and bounded content access."""
+
+    side: Side
+    budget: Budget
+    trace: list[TraceStep] = field(default_factory=list)
+
+    def content(self, entry: Entry) -> bytes:
+        """The uncompressed content of ``entry`` (bounded by the limits)."""
+        try:
+            return entry.payload.content(self.budget)
+        except EntryDataError as exc:
+            raise StabilizerSkip(str(exc)) from None
+
+
+# --------------------------------------------------------------------------------------------- registry
+
+def _builtin() -> tuple[Stabilizer, ...]:
+    from .stabilizers import BUILTIN
+
+    return BUILTIN
+
+
+def _plugins() -> list[Stabilizer]:
+    found: list[Stabilizer] = []
+    for ep in sorted(entry_points(group=ENTRY_POINT_GROUP), key=lambda e: e.name):
+        try:
+            obj = ep.load()
+        except Exception as exc:  # a broken plugin is a clear error, not a traceback
+            raise UsageError(f"stabilizer plugin {ep.name!r} ({ep.value}) failed to load: {exc}") from None
+        items = obj() if callable(obj) and not isinstance(obj, Stabilizer) else obj
+        if isinstance(items, Stabilizer):
+            items = [items]
+        for st in items:
+            if not isinstance(st, Stabilizer):
+                raise UsageError(f"stabilizer plugin {ep.name!r} provides {type(st).__name__}, not a Stabilizer")
+            found.append(st)
+    return found
+
+
+def all_stabilizers(include_plugins: bool = True) -> tuple[Stabilizer, ...]:
+    """Built-in stabilizers in their fixed order, then plugins sorted by entry-point name."""
+    stabs = list(_builtin())
+    if include_plugins:
+        stabs += _plugins()
+    seen: dict[str, Stabilizer] = {}
+    for st in stabs:
+        if st.name in seen:
+            raise UsageError(f"two stabilizers are named {st.name!r}")
+        seen[st.name] = st
+    return tuple(stabs)
+
+
+def select_stabilizers(enable: Iterable[str] = (), disable: Iterable[str] = (),
+                       available: Sequence[Stabilizer] | None = None) -> tuple[Stabilizer, ...]:
+    """All stabilizers minus ``disable`` plus ``enable`` (``all``/``none`` allowed), in registry order.
+
+    ``--disable all --enable x`` selects only x; ``--enable`` wins over ``--disable`` for the same name.
+    """
+    avail = tuple(available) if available is not None else all_stabilizers()
+    known = {s.name for s in avail}
+    chosen = set(known)
+
+    def check(names: Iterable[str]) -> list[str]:
+        out = []
+        for raw in names:
+            for nm in (x.strip() for x in raw.split(",")):
+                if not nm:
+                    continue
+                if nm not in known and nm not in ("all", "none"):
+                    raise UsageError(f"unknown stabilizer {nm!r}; known: {', '.join(sorted(known))}")
+                out.append(nm)
+        return out
+
+    for nm in check(disable):
+        if nm == "all":
+            chosen.clear()
+        elif nm == "none":
+            chosen = set(known)
+        else:
+            chosen.discard(nm)
+    for nm in check(enable):
+        if nm == "all":
+            chosen = set(known)
+        elif nm == "none":
+            chosen.clear()
+        else:
+            chosen.add(nm)
+    return tuple(s for s in avail if s.name in chosen)
+
+
+# --------------------------------------------------------------------------------------------- trace helpers
+
+def _show(value: object, limit: int = 120) -> str:
+    if isinstance(value, bytes):
+        text = value.decode("utf-8", errors="backslashreplace") if value.isascii() else "0x" + value.hex()
+    elif isinstance(value, int) and not isinstance(value, bool):
+        text = str(value)
+    else:
+        text = str(value)
+    if len(text) > limit:
+        text = text[:limit] + f"... ({len(text)} chars)"
+    return text
+
+
+def entry_changes(old: Entry, new: Entry) -> tuple[FieldChange, ...]:
+    """Field-by-field difference of two versions of one entry (values shortened for the trace)."""
+    out: list[FieldChange] = []
+    if old.name != new.name:
+        out.append(FieldChange("name", _show(old.name), _show(new.name)))
+    for f in COMPARED_FIELDS:
+        a, b = getattr(old, f), getattr(new, f)
+        if a != b:
+            if f in ("external_attr",):
+                out.append(FieldChange(f, f"{a:#010x}", f"{b:#010x}"))
+            elif f in ("flags", "version_made", "internal_attr"):
+                out.append(FieldChange(f, f"{a:#06x}", f"{b:#06x}"))
+            else:
+                out.append(FieldChange(f, _show(a), _show(b)))
+    if old.payload is not new.payload:
+        out.append(FieldChange("content", old.payload.describe(), new.payload.describe()))
+    return tuple(out)
+
+
+# --------------------------------------------------------------------------------------------- running
+
+def _run_entry_stabilizer(st: Stabilizer, arc: Archive, ctx: Context) -> Archive:
+    fn: EntryFn = st.apply  # type: ignore[assignment]
+    changed = False
+    out: list[Entry] = []
+    for e in arc.entries:
+        if not st.applies_to(e):
+            out.append(e)
+            continue
+        try:
+            new = fn(e, ctx)
+        except StabilizerSkip as exc:
+            ctx.trace.append(TraceStep(ctx.side.value, st.name, arc.path_of(e), "skipped", reason=str(exc)))
+            out.append(e)
+            continue
+        except (LimitExceeded,):
+            raise
+        except CanonjarError as exc:
+            ctx.trace.append(TraceStep(ctx.side.value, st.name, arc.path_of(e), "skipped", reason=str(exc)))
+            out.append(e)
+            continue
+        except Exception as exc:  # a stabilizer bug must not hide a difference: keep the entry as it was
+            ctx.trace.append(TraceStep(ctx.side.value, st.name, arc.path_of(e), "skipped",
+                                       reason=f"stabilizer failed: {type(exc).__name__}: {exc}"))
+            out.append(e)
+            continue
+        if new is not e:
+            changes = entry_changes(e, new)
+            if changes:
+                ctx.trace.append(TraceStep(ctx.side.value, st.name, arc.path_of(e), "changed", changes))
+                changed = True
+                out.append(new)
+                continue
+        out.append(e)
+    return arc.replace(entries=tuple(out)) if changed else arc
+
+
+def _key_list(entries: Sequence[Entry]) -> list[tuple[bytes, int]]:
+    seen: dict[bytes, int] = {}
+    keys = []
+    for e in entries:
+        k = seen.get(e.name, 0)
+        seen[e.name] = k + 1
+        keys.append((e.name, k))
+    return keys
+
+
+def _run_archive_stabilizer(st: Stabilizer, arc: Archive, ctx: Context) -> Archive:
+    fn: ArchiveFn = st.apply  # type: ignore[assignment]
+    side = ctx.side.value
+    try:
+        new = fn(arc, ctx)
+    except LimitExceeded:
+        raise
+    except Exception as exc:
+        reason = str(exc) if isinstance(exc, CanonjarError) else f"stabilizer failed: {type(exc).__name__}: {exc}"
+        ctx.trace.append(TraceStep(side, st.name, arc.prefix.removesuffix("!/"), "skipped", reason=reason))
+        return arc
+    if new is arc:
+        return arc
+    old_keys = _key_list(arc.entries)
+    new_keys = _key_list(new.entries)
+    old_map = dict(zip(old_keys, arc.entries, strict=True))
+    new_map = dict(zip(new_keys, new.entries, strict=True))
+    for k, e in old_map.items():
+        if k not in new_map:
+            ctx.trace.append(TraceStep(side, st.name, arc.path_of(e), "removed",
+                                       (FieldChange("entry", e.payload.describe(), "(removed)"),)))
+    for k, e in new_map.items():
+        if k not in old_map:
+            # Stabilizers must not invent entries: that could hide a removal on the other side.
+            ctx.trace.append(TraceStep(side, st.name, arc.path_of(e), "skipped",
+                                       reason="stabilizer tried to add an entry; change discarded"))
+            return arc
+        old = old_map[k]
+        if old is not e:
+            changes = entry_changes(old, e)
+            if changes:
+                ctx.trace.append(TraceStep(side, st.name, arc.path_of(e), "changed", changes))
+    common_old = [k for k in old_keys if k in new_map]
+    common_new = [k for k in new_keys if k in old_map]
+    if common_old != common_new:
+        moved = sum(1 for a, b in zip(common_old, common_new, strict=True) if a != b)
+        ctx.trace.append(TraceStep(side, st.name, arc.prefix.removesuffix("!/"), "reordered",
+                                   (FieldChange("order", f"{moved} entries out of canonical order",
+                                                "canonical order"),)))
+    if arc.comment != new.comment:
+        ctx.trace.append(TraceStep(side, st.name, arc.prefix.removesuffix("!/"), "changed",
+                                   (FieldChange("archive comment", _show(arc.comment), _show(new.comment)),)))
+    if new.findings != arc.findings:  # findings are facts about the input; no stabilizer may drop them
+        new = new.replace(findings=arc.findings)
+    return new
+
+
+def is_nested_archive_name(name: bytes) -> bool:
+    low = name.lower()
+    return not low.endswith(b"/") and low.endswith(tuple(s.encode() for s in NESTED_SUFFIXES))
+
+
+def _nest(arc: Archive, stabilizers: Sequence[Stabilizer], ctx: Context) -> Archive:
+    out: list[Entry] = []
+    changed = False
+    for e in arc.entries:
+        if not is_nested_archive_name(e.name):
+            out.append(e)
+            continue
+        path = arc.path_of(e)
+        if arc.depth + 1 > ctx.budget.limits.max_depth:
+            ctx.trace.append(TraceStep(ctx.side.value, "nested-archives", path, "skipped",
+                                       reason=f"nesting depth limit {ctx.budget.limits.max_depth} reached; "
+                                              "compared as plain bytes"))
+            out.append(e)
+            continue
+        try:
+            data = e.payload.content(ctx.budget)
+            inner = read_zip(data, ctx.budget.limits)
+        except LimitExceeded:
+            raise
+        except CanonjarError as exc:
+            ctx.trace.append(TraceStep(ctx.side.value, "nested-archives", path, "skipped",
+                                       reason=f"not a readable archive ({exc}); compared as plain bytes"))
+            out.append(e)
+            continue
+        nested = archive_from_zip(inner, prefix=path + "!/", depth=arc.depth + 1)
+        nested = run_pipeline(nested, stabilizers, ctx)
+        out.append(e.replace(nested=nested))
+        changed = True
+    return arc.replace(entries=tuple(out)) if changed else arc
+
+
+def run_pipeline(arc: Archive, stabilizers: Sequence[Stabilizer], ctx: Context) -> Archive:
+    """Run ``stabilizers`` in order over one side's archive (and, recursively, its nested archives)."""
+    arc = _nest(arc, stabilizers, ctx)
+    for st in stabilizers:
+        if st.scope is Scope.ENTRY:
+            arc = _run_entry_stabilizer(st, arc, ctx)
+        else:
+            arc = _run_archive_stabilizer(st, arc, ctx)
+    return arc

@@ -1,0 +1,39 @@
+"""Built-in stabilizers, in the fixed order the pipeline runs them.
+
+Each module defines one :class:`~canonjar.pipeline.Stabilizer` named ``STABILIZER`` with a docstring saying
+what it removes and why that is safe. Third parties add theirs through the ``canonjar.stabilizers``
+entry-point group.
+"""
+
+from __future__ import annotations
+
+from ..pipeline import Stabilizer
+from . import (
+    zip_comments,
+    zip_compression,
+    zip_data_descriptor,
+    zip_directory_entries,
+    zip_entry_order,
+    zip_extra_fields,
+    zip_host_version,
+    zip_ownership,
+    zip_permissions,
+    zip_timestamps,
+    zip_utf8_flag,
+)
+
+__all__ = ["BUILTIN"]
+
+BUILTIN: tuple[Stabilizer, ...] = (
+    zip_directory_entries.STABILIZER,
+    zip_entry_order.STABILIZER,
+    zip_timestamps.STABILIZER,
+    zip_ownership.STABILIZER,
+    zip_permissions.STABILIZER,
+    zip_host_version.STABILIZER,
+    zip_extra_fields.STABILIZER,
+    zip_compression.STABILIZER,
+    zip_data_descriptor.STABILIZER,
+    zip_utf8_flag.STABILIZER,
+    zip_comments.STABILIZER,
+)

@@ -1,0 +1,641 @@
+"""Byte-faithful, strict zip reader and writer.
+
+:func:`read_zip` parses the end-of-central-directory record (zip64 too), the whole central directory and every
+local header, and records every structural anomaly as a :class:`Finding` instead of normalizing it.
+:meth:`ZipArchive.to_bytes` serializes the parsed structures field by field; for every input that
+:func:`read_zip` accepts, ``read_zip(b).to_bytes() == b``. Bytes that belong to no structure (prefix,
+gaps, trailing data, overlaps) are kept as raw :class:`Gap` segments and reported.
+
+Entry names are bytes; they are never used as filesystem paths.
+"""
+
+from __future__ import annotations
+
+import stat
+import struct
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+
+from .errors import ArchiveError, LimitExceeded
+from .limits import DEFAULT_LIMITS, Limits
+
+__all__ = [
+    "CentralHeader",
+    "EndRecord",
+    "Finding",
+    "Gap",
+    "LocalRecord",
+    "Zip64End",
+    "Zip64Locator",
+    "ZipArchive",
+    "ZipMember",
+    "decode_name",
+    "iter_extra",
+    "read_zip",
+]
+
+LOCAL_SIG = b"PK\x03\x04"
+CENTRAL_SIG = b"PK\x01\x02"
+EOCD_SIG = b"PK\x05\x06"
+Z64_EOCD_SIG = b"PK\x06\x06"
+Z64_LOC_SIG = b"PK\x06\x07"
+DD_SIG = b"PK\x07\x08"
+
+_LOCAL = struct.Struct("<4sHHHHHIIIHH")
+_CENTRAL = struct.Struct("<4sHHHHHHIIIHHHHHII")
+_EOCD = struct.Struct("<4sHHHHIIH")
+_Z64_EOCD = struct.Struct("<4sQHHIIQQQQ")
+_Z64_LOC = struct.Struct("<4sIQI")
+
+FLAG_ENCRYPTED = 0x0001
+FLAG_DATA_DESCRIPTOR = 0x0008
+FLAG_STRONG_ENCRYPTION = 0x0040
+FLAG_UTF8 = 0x0800
+SUPPORTED_METHODS = frozenset({0, 8})
+
+
+@dataclass(frozen=True)
+class Finding:
+    """A structural anomaly of one archive: never silently normalized, always reported."""
+
+    code: str
+    path: str
+    message: str
+
+
+def decode_name(raw: bytes) -> str:
+    """Display form of an entry name: UTF-8 (as the JVM reads it), invalid bytes escaped as ``\\xNN``."""
+    return raw.decode("utf-8", errors="backslashreplace")
+
+
+def iter_extra(extra: bytes) -> Iterator[tuple[int, bytes]]:
+    """Yield (header id, data) of each extra-field block; a malformed tail is yielded as id -1."""
+    pos = 0
+    n = len(extra)
+    while pos < n:
+        if pos + 4 > n:
+            yield -1, extra[pos:]
+            return
+        hid, size = struct.unpack_from("<HH", extra, pos)
+        if pos + 4 + size > n:
+            yield -1, extra[pos:]
+            return
+        yield hid, extra[pos + 4: pos + 4 + size]
+        pos += 4 + size
+
+
+@dataclass
+class LocalRecord:
+    """A local file header, its data and (optional) data descriptor, exactly as stored."""
+
+    offset: int
+    version_needed: int
+    flags: int
+    method: int
+    mtime: int
+    mdate: int
+    crc: int
+    csize: int
+    usize: int
+    name: bytes
+    extra: bytes
+    data: memoryview
+    descriptor: bytes = b""
+
+    @property
+    def header_size(self) -> int:
+        return _LOCAL.size + len(self.name) + len(self.extra)
+
+    @property
+    def end(self) -> int:
+        return self.offset + self.header_size + len(self.data) + len(self.descriptor)
+
+    def header_bytes(self) -> bytes:
+        return _LOCAL.pack(LOCAL_SIG, self.version_needed, self.flags, self.method, self.mtime, self.mdate,
+                           self.crc, self.csize, self.usize, len(self.name), len(self.extra)) + self.name + self.extra
+
+    def write_to(self, out: bytearray) -> None:
+        out += self.header_bytes()
+        out += self.data
+        out += self.descriptor
+
+
+@dataclass
+class CentralHeader:
+    """One central-directory file header, field by field."""
+
+    offset: int
+    version_made: int
+    version_needed: int
+    flags: int
+    method: int
+    mtime: int
+    mdate: int
+    crc: int
+    csize32: int
+    usize32: int
+    disk_start: int
+    internal_attr: int
+    external_attr: int
+    local_offset32: int
+    name: bytes
+    extra: bytes
+    comment: bytes
+    # resolved values (zip64 extra applied)
+    csize: int = 0
+    usize: int = 0
+    local_offset: int = 0
+
+    @property
+    def size(self) -> int:
+        return _CENTRAL.size + len(self.name) + len(self.extra) + len(self.comment)
+
+    def to_bytes(self) -> bytes:
+        return _CENTRAL.pack(CENTRAL_SIG, self.version_made, self.version_needed, self.flags, self.method,
+                             self.mtime, self.mdate, self.crc, self.csize32, self.usize32, len(self.name),
+                             len(self.extra), len(self.comment), self.disk_start, self.internal_attr,
+                             self.external_attr, self.local_offset32) + self.name + self.extra + self.comment
+
+    def write_to(self, out: bytearray) -> None:
+        out += self.to_bytes()
+
+    @property
+    def end(self) -> int:
+        return self.offset + self.size
+
+    @property
+    def unix_mode(self) -> int | None:
+        """Unix mode from the external attributes when the creator host is Unix (3), else None."""
+        if (self.version_made >> 8) == 3:
+            return (self.external_attr >> 16) & 0xFFFF
+        return None
+
+
+@dataclass
+class Zip64End:
+    offset: int
+    record_size: int
+    version_made: int
+    version_needed: int
+    disk: int
+    cd_disk: int
+    disk_entries: int
+    total_entries: int
+    cd_size: int
+    cd_offset: int
+    extensible: bytes
+
+    @property
+    def end(self) -> int:
+        return self.offset + 12 + self.record_size
+
+    def write_to(self, out: bytearray) -> None:
+        out += _Z64_EOCD.pack(Z64_EOCD_SIG, self.record_size, self.version_made, self.version_needed,
+                              self.disk, self.cd_disk, self.disk_entries, self.total_entries, self.cd_size,
+                              self.cd_offset) + self.extensible
+
+
+@dataclass
+class Zip64Locator:
+    offset: int
+    disk: int
+    z64_offset: int
+    total_disks: int
+
+    @property
+    def end(self) -> int:
+        return self.offset + _Z64_LOC.size
+
+    def write_to(self, out: bytearray) -> None:
+        out += _Z64_LOC.pack(Z64_LOC_SIG, self.disk, self.z64_offset, self.total_disks)
+
+
+@dataclass
+class EndRecord:
+    offset: int
+    disk: int
+    cd_disk: int
+    disk_entries: int
+    total_entries: int
+    cd_size: int
+    cd_offset: int
+    comment: bytes
+
+    @property
+    def end(self) -> int:
+        return self.offset + _EOCD.size + len(self.comment)
+
+    def write_to(self, out: bytearray) -> None:
+        out += _EOCD.pack(EOCD_SIG, self.disk, self.cd_disk, self.disk_entries, self.total_entries,
+                          self.cd_size, self.cd_offset, len(self.comment)) + self.comment
+
+
+@dataclass
+class Gap:
+    """Raw bytes that belong to no zip structure (prefix, between entries, trailing, overlap tails)."""
+
+    offset: int
+    data: bytes
+
+    @property
+    def end(self) -> int:
+        return self.offset + len(self.data)
+
+    def write_to(self, out: bytearray) -> None:
+        out += self.data
+
+
+Segment = LocalRecord | CentralHeader | Zip64End | Zip64Locator | EndRecord | Gap
+
+
+@dataclass
+class ZipMember:
+    """One entry as listed by the central directory, with its local record."""
+
+    index: int
+    central: CentralHeader
+    local: LocalRecord
+
+    @property
+    def name(self) -> bytes:
+        return self.central.name
+
+    @property
+    def display_name(self) -> str:
+        return decode_name(self.central.name)
+
+    @property
+    def is_dir(self) -> bool:
+        return self.central.name.endswith(b"/")
+
+
+@dataclass
+class ZipArchive:
+    """A parsed zip archive: members in central-directory order plus the file as a list of segments."""
+
+    size: int
+    members: list[ZipMember]
+    end: EndRecord
+    zip64_end: Zip64End | None
+    zip64_locator: Zip64Locator | None
+    segments: list[Segment]
+    findings: list[Finding] = field(default_factory=list)
+    shift: int = 0
+
+    @property
+    def comment(self) -> bytes:
+        return self.end.comment
+
+    def to_bytes(self) -> bytes:
+        """Serialize every segment field by field: the faithful writer."""
+        out = bytearray()
+        for seg in self.segments:
+            seg.write_to(out)
+        return bytes(out)
+
+
+def _u16(buf: memoryview, pos: int) -> int:
+    return int.from_bytes(buf[pos:pos + 2], "little")
+
+
+def _find_end(buf: memoryview, findings: list[Finding]) -> EndRecord:
+    n = len(buf)
+    if n < _EOCD.size:
+        raise ArchiveError(f"not a zip archive: {n} bytes is too short for an end-of-central-directory record")
+    lo = max(0, n - _EOCD.size - 0xFFFF)
+    tail = bytes(buf[lo:])
+    candidates: list[int] = []
+    pos = tail.rfind(EOCD_SIG)
+    while pos >= 0:
+        absolute = lo + pos
+        if absolute + _EOCD.size <= n:
+            clen = _u16(buf, absolute + 20)
+            if absolute + _EOCD.size + clen <= n:
+                candidates.append(absolute)
+        pos = tail.rfind(EOCD_SIG, 0, pos)
+    if not candidates:
+        raise ArchiveError("not a zip archive: no end-of-central-directory record found")
+    # Prefer the record whose comment ends exactly at the end of the file (what a zip writer produces);
+    # otherwise the last plausible one, and the bytes after it are reported as trailing data.
+    exact = [c for c in candidates if c + _EOCD.size + _u16(buf, c + 20) == n]
+    at = exact[0] if exact else candidates[0]
+    sig, disk, cd_disk, disk_entries, total, cd_size, cd_offset, clen = _EOCD.unpack_from(buf, at)
+    del sig
+    rec = EndRecord(at, disk, cd_disk, disk_entries, total, cd_size, cd_offset,
+                    bytes(buf[at + _EOCD.size: at + _EOCD.size + clen]))
+    if len(exact) > 1 or (not exact and len(candidates) > 1):
+        findings.append(Finding("multiple-end-records", "", "more than one end-of-central-directory "
+                                "signature near the end of the file"))
+    return rec
+
+
+def _zip64_extra(extra: bytes, want_usize: bool, want_csize: bool, want_offset: bool,
+                 want_disk: bool) -> tuple[int | None, int | None, int | None, bool]:
+    """Values from the zip64 extended-information extra field (0x0001); last item: malformed."""
+    for hid, data in iter_extra(extra):
+        if hid != 0x0001:
+            continue
+        vals: list[int | None] = []
+        pos = 0
+        bad = False
+        for want in (want_usize, want_csize, want_offset):
+            if want:
+                if pos + 8 > len(data):
+                    bad = True
+                    vals.append(None)
+                    continue
+                vals.append(int.from_bytes(data[pos:pos + 8], "little"))
+                pos += 8
+            else:
+                vals.append(None)
+        if want_disk and pos + 4 > len(data):
+            bad = True
+        return vals[0], vals[1], vals[2], bad
+    return None, None, None, want_usize or want_csize or want_offset
+
+
+def _check_name(name: bytes, path: str, findings: list[Finding]) -> None:
+    if name.startswith(b"/") or (len(name) > 1 and name[1:2] == b":" and name[:1].isalpha()):
+        findings.append(Finding("absolute-name", path, "entry name is an absolute path"))
+    if b"\\" in name:
+        findings.append(Finding("backslash-name", path, "entry name contains a backslash"))
+    if b"\x00" in name:
+        findings.append(Finding("nul-name", path, "entry name contains a NUL byte"))
+    parts = name.replace(b"\\", b"/").split(b"/")
+    if b".." in parts:
+        findings.append(Finding("traversal-name", path, "entry name contains a '..' component"))
+    if not name:
+        findings.append(Finding("empty-name", path, "entry name is empty"))
+
+
+def _parse_descriptor(buf: memoryview, at: int, limit: int, central: CentralHeader,
+                      zip64: bool) -> bytes | None:
+    """Return the raw data descriptor at ``at`` that matches ``central``, or None."""
+    fmt_sizes = [8, 4] if zip64 else [4, 8]
+    for signed in (True, False):
+        for width in fmt_sizes:
+            total = (4 if signed else 0) + 4 + 2 * width
+            if at + total > limit:
+                continue
+            raw = bytes(buf[at:at + total])
+            body = raw
+            if signed:
+                if raw[:4] != DD_SIG:
+                    continue
+                body = raw[4:]
+            crc = int.from_bytes(body[:4], "little")
+            cs = int.from_bytes(body[4:4 + width], "little")
+            us = int.from_bytes(body[4 + width:4 + 2 * width], "little")
+            if crc == central.crc and cs == central.csize and us == central.usize:
+                return raw
+    return None
+
+
+def read_zip(data: bytes | bytearray | memoryview, limits: Limits = DEFAULT_LIMITS) -> ZipArchive:
+    """Parse ``data`` strictly. Raises :class:`ArchiveError` when it cannot be read at all."""
+    buf = memoryview(data).cast("B") if not isinstance(data, bytes) else memoryview(data)
+    n = len(buf)
+    if n > limits.max_archive_size:
+        raise LimitExceeded(f"archive size {n} exceeds the limit of {limits.max_archive_size} bytes "
+                            "(raise it with --max-archive-size)")
+    findings: list[Finding] = []
+    end = _find_end(buf, findings)
+    if end.disk != 0 or end.cd_disk != 0 or end.disk_entries != end.total_entries:
+        if end.disk in (0, 0xFFFF) and end.cd_disk in (0, 0xFFFF):
+            pass
+        else:
+            raise ArchiveError("multi-disk (spanned) zip archives are not supported")
+
+    zip64_end: Zip64End | None = None
+    zip64_loc: Zip64Locator | None = None
+    cd_size = end.cd_size
+    cd_offset = end.cd_offset
+    total_entries = end.total_entries
+    cd_region_end = end.offset
+    loc_at = end.offset - _Z64_LOC.size
+    if loc_at >= 0 and bytes(buf[loc_at:loc_at + 4]) == Z64_LOC_SIG:
+        _s, ldisk, z64_off, tdisks = _Z64_LOC.unpack_from(buf, loc_at)
+        zip64_loc = Zip64Locator(loc_at, ldisk, z64_off, tdisks)
+        # Locate the zip64 end record: at its declared offset, or (with prepended data) just before the locator.
+        z64_at = None
+        if 0 <= z64_off and z64_off + 56 <= loc_at and bytes(buf[z64_off:z64_off + 4]) == Z64_EOCD_SIG:
+            z64_at = z64_off
+        else:
+            p = bytes(buf[max(0, loc_at - 56 - 0xFFFF):loc_at]).rfind(Z64_EOCD_SIG)
+            if p >= 0:
+                z64_at = max(0, loc_at - 56 - 0xFFFF) + p
+        if z64_at is None:
+            raise ArchiveError("zip64 end-of-central-directory locator points at no zip64 record")
+        (_s2, rsize, vmade, vneed, zdisk, zcd_disk, zde, zte, zcs, zco) = _Z64_EOCD.unpack_from(buf, z64_at)
+        if rsize < 44 or z64_at + 12 + rsize > loc_at:
+            raise ArchiveError(f"zip64 end-of-central-directory record has an impossible size {rsize}")
+        zip64_end = Zip64End(z64_at, rsize, vmade, vneed, zdisk, zcd_disk, zde, zte, zcs, zco,
+                             bytes(buf[z64_at + 56: z64_at + 12 + rsize]))
+        if zip64_end.end != loc_at:
+            findings.append(Finding("zip64-gap", "", "bytes between the zip64 end record and its locator"))
+        cd_size, cd_offset, total_entries = zcs, zco, zte
+        cd_region_end = z64_at
+        if z64_off != z64_at:
+            findings.append(Finding("zip64-offset-mismatch", "", f"zip64 locator says {z64_off}, "
+                                    f"record found at {z64_at}"))
+    elif 0xFFFFFFFF in (end.cd_size, end.cd_offset) or end.total_entries == 0xFFFF:
+        # Only a real problem if the values do not make sense as 32-bit values.
+        pass
+
+    cd_start = cd_region_end - cd_size
+    if cd_start < 0:
+        raise ArchiveError(f"central directory size {cd_size} is larger than the file allows")
+    shift = cd_start - cd_offset
+    if shift < 0:
+        raise ArchiveError(f"central directory offset {cd_offset} points past where the directory can be")
+    if total_entries > limits.max_entries:
+        raise LimitExceeded(f"archive declares {total_entries} entries, more than the limit of "
+                            f"{limits.max_entries} (raise it with --max-entries)")
+
+    centrals: list[CentralHeader] = []
+    pos = cd_start
+    while pos < cd_region_end:
+        if pos + _CENTRAL.size > cd_region_end or bytes(buf[pos:pos + 4]) != CENTRAL_SIG:
+            raise ArchiveError(f"corrupt central directory at offset {pos}: no central file header signature")
+        f = _CENTRAL.unpack_from(buf, pos)
+        (_sig, vmade, vneed, flags, method, mtime, mdate, crc, cs, us, nlen, elen, clen, dstart, iattr,
+         eattr, loff) = f
+        hend = pos + _CENTRAL.size + nlen + elen + clen
+        if hend > cd_region_end:
+            raise ArchiveError(f"corrupt central directory at offset {pos}: header runs past the directory")
+        p = pos + _CENTRAL.size
+        name = bytes(buf[p:p + nlen])
+        extra = bytes(buf[p + nlen:p + nlen + elen])
+        comment = bytes(buf[p + nlen + elen:hend])
+        ch = CentralHeader(pos, vmade, vneed, flags, method, mtime, mdate, crc, cs, us, dstart, iattr, eattr,
+                           loff, name, extra, comment, cs, us, loff)
+        if 0xFFFFFFFF in (us, cs, loff) or dstart == 0xFFFF:
+            zu, zc, zo, bad = _zip64_extra(extra, us == 0xFFFFFFFF, cs == 0xFFFFFFFF, loff == 0xFFFFFFFF,
+                                           dstart == 0xFFFF)
+            if zu is not None:
+                ch.usize = zu
+            if zc is not None:
+                ch.csize = zc
+            if zo is not None:
+                ch.local_offset = zo
+            if bad:
+                findings.append(Finding("zip64-extra-missing", decode_name(name),
+                                        "a 32-bit field is 0xFFFFFFFF but the zip64 extra field does not give "
+                                        "its value"))
+        centrals.append(ch)
+        if len(centrals) > limits.max_entries:
+            raise LimitExceeded(f"archive has more than {limits.max_entries} entries "
+                                "(raise it with --max-entries)")
+        pos = hend
+
+    if len(centrals) != total_entries:
+        findings.append(Finding("entry-count-mismatch", "", f"end record declares {total_entries} entries, "
+                                f"the central directory has {len(centrals)}"))
+    if zip64_end is None and end.total_entries != len(centrals) and end.total_entries != 0xFFFF:
+        pass  # already reported above
+    if zip64_end is not None and end.total_entries not in (0xFFFF, len(centrals) & 0xFFFF):
+        findings.append(Finding("entry-count-mismatch", "", "end record and zip64 end record disagree on the "
+                                "number of entries"))
+
+    # Local records.
+    members: list[ZipMember] = []
+    locals_by_offset: dict[int, LocalRecord] = {}
+    for idx, ch in enumerate(centrals):
+        path = decode_name(ch.name)
+        at = ch.local_offset + shift
+        rec = locals_by_offset.get(at)
+        if rec is None:
+            if at < 0 or at + _LOCAL.size > cd_start or bytes(buf[at:at + 4]) != LOCAL_SIG:
+                raise ArchiveError(f"entry {path!r}: no local file header at offset {at}")
+            (_s, lvneed, lflags, lmethod, lmtime, lmdate, lcrc, lcs, lus, lnlen,
+             lelen) = _LOCAL.unpack_from(buf, at)
+            p = at + _LOCAL.size
+            if p + lnlen + lelen > n:
+                raise ArchiveError(f"entry {path!r}: local header runs past the end of the file")
+            lname = bytes(buf[p:p + lnlen])
+            lextra = bytes(buf[p + lnlen:p + lnlen + lelen])
+            dstart = p + lnlen + lelen
+            dend = dstart + ch.csize
+            if dend > n:
+                raise ArchiveError(f"entry {path!r}: data runs past the end of the file")
+            rec = LocalRecord(at, lvneed, lflags, lmethod, lmtime, lmdate, lcrc, lcs, lus, lname, lextra,
+                              buf[dstart:dend])
+            if ch.flags & FLAG_DATA_DESCRIPTOR or lflags & FLAG_DATA_DESCRIPTOR:
+                z64 = any(h == 1 for h, _ in iter_extra(lextra))
+                desc = _parse_descriptor(buf, dend, n, ch, z64)
+                if desc is None:
+                    findings.append(Finding("descriptor-mismatch", path, "data descriptor flag is set but no "
+                                            "matching data descriptor follows the data"))
+                else:
+                    rec.descriptor = desc
+            locals_by_offset[at] = rec
+        else:
+            findings.append(Finding("overlapping-entries", path, f"shares its local header at offset {at} "
+                                    "with another entry"))
+        members.append(ZipMember(idx, ch, rec))
+        _compare_local(ch, rec, path, findings)
+        _check_member(ch, path, findings)
+
+    # Duplicate names.
+    seen: dict[bytes, int] = {}
+    for m in members:
+        seen[m.name] = seen.get(m.name, 0) + 1
+    for nm, count in seen.items():
+        if count > 1:
+            findings.append(Finding("duplicate-name", decode_name(nm), f"entry name appears {count} times"))
+
+    # Layout: order, overlaps, gaps.
+    ordered = sorted(locals_by_offset.values(), key=lambda r: r.offset)
+    cd_order = []
+    seen_off: set[int] = set()
+    for m in members:
+        if m.local.offset not in seen_off:
+            seen_off.add(m.local.offset)
+            cd_order.append(m.local.offset)
+    if cd_order != [r.offset for r in ordered]:
+        findings.append(Finding("out-of-order-entries", "", "central directory order differs from the order "
+                                "of the local headers in the file"))
+    structs: list[Segment] = [*ordered, *centrals]
+    if zip64_end is not None:
+        structs.append(zip64_end)
+    if zip64_loc is not None:
+        structs.append(zip64_loc)
+    structs.append(end)
+    segments: list[Segment] = []
+    cursor = 0
+    for s in structs:  # already in file order: locals (sorted), central directory, zip64 records, end
+        if s.offset < cursor:
+            if isinstance(s, LocalRecord):
+                findings.append(Finding("overlapping-entries", decode_name(s.name),
+                                        f"local record at offset {s.offset} overlaps the previous entry"))
+            else:
+                raise ArchiveError(f"zip structures overlap at offset {s.offset}")
+            if s.end > cursor:
+                segments.append(Gap(cursor, bytes(buf[cursor:s.end])))
+                cursor = s.end
+            continue
+        if s.offset > cursor:
+            gap = bytes(buf[cursor:s.offset])
+            segments.append(Gap(cursor, gap))
+            if cursor == 0:
+                findings.append(Finding("prefix-data", "", f"{len(gap)} bytes before the first zip entry"))
+            else:
+                findings.append(Finding("hidden-data", "", f"{len(gap)} bytes between zip structures at offset "
+                                        f"{cursor}"))
+        segments.append(s)
+        cursor = s.end
+    if cursor < n:
+        segments.append(Gap(cursor, bytes(buf[cursor:])))
+        findings.append(Finding("trailing-data", "", f"{n - cursor} bytes after the end of the archive"))
+    if shift and not any(f.code == "prefix-data" for f in findings):
+        findings.append(Finding("prefix-data", "", f"archive offsets are shifted by {shift} bytes"))
+    return ZipArchive(n, members, end, zip64_end, zip64_loc, segments, findings, shift)
+
+
+def _compare_local(ch: CentralHeader, rec: LocalRecord, path: str, findings: list[Finding]) -> None:
+    diffs = []
+    if rec.name != ch.name:
+        diffs.append(f"name {decode_name(rec.name)!r}")
+    if rec.method != ch.method:
+        diffs.append(f"method {rec.method} vs {ch.method}")
+    if rec.flags != ch.flags:
+        diffs.append(f"flags {rec.flags:#06x} vs {ch.flags:#06x}")
+    if rec.flags & FLAG_DATA_DESCRIPTOR and rec.descriptor:
+        body = rec.descriptor[4:] if rec.descriptor[:4] == DD_SIG else rec.descriptor
+        width = (len(body) - 4) // 2
+        crc = int.from_bytes(body[:4], "little")
+        cs = int.from_bytes(body[4:4 + width], "little")
+        us = int.from_bytes(body[4 + width:], "little")
+        # With a descriptor the local header fields may be zero; if they are not, they must still agree.
+        if rec.crc not in (0, ch.crc):
+            diffs.append("CRC")
+        if rec.csize not in (0, ch.csize, 0xFFFFFFFF) or rec.usize not in (0, ch.usize, 0xFFFFFFFF):
+            diffs.append("sizes")
+        del crc, cs, us
+    else:
+        if rec.crc != ch.crc:
+            diffs.append(f"CRC {rec.crc:08x} vs {ch.crc:08x}")
+        lcs, lus = rec.csize, rec.usize
+        if 0xFFFFFFFF in (lcs, lus):
+            zu, zc, _zo, _bad = _zip64_extra(rec.extra, True, True, False, False)
+            lus = zu if zu is not None else lus
+            lcs = zc if zc is not None else lcs
+        if lcs != ch.csize or lus != ch.usize:
+            diffs.append(f"sizes {lcs}/{lus} vs {ch.csize}/{ch.usize}")
+    if diffs:
+        findings.append(Finding("local-central-mismatch", path, "local header disagrees with the central "
+                                "directory: " + ", ".join(diffs)))
+
+
+def _check_member(ch: CentralHeader, path: str, findings: list[Finding]) -> None:
+    _check_name(ch.name, path, findings)
+    if ch.flags & (FLAG_ENCRYPTED | FLAG_STRONG_ENCRYPTION):
+        findings.append(Finding("encrypted-entry", path, "entry is encrypted"))
+    if ch.method not in SUPPORTED_METHODS:
+        findings.append(Finding("unknown-method", path, f"compression method {ch.method} is not stored (0) "
+                                "or deflate (8), which are all the JVM reads"))
+    mode = ch.unix_mode
+    if mode is not None and stat.S_ISLNK(mode):
+        findings.append(Finding("symlink-entry", path, "entry is a symbolic link (unix mode S_IFLNK)"))
+    if ch.name.endswith(b"/") and ch.usize:
+        findings.append(Finding("directory-with-data", path, f"directory entry carries {ch.usize} bytes"))
