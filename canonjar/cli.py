@@ -4,11 +4,10 @@ from __future__ import annotations
 
 import os
 import sys
-from enum import Enum
+from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
 
-import click
 import typer
 
 from .api import canonicalize_file, compare_files
@@ -25,7 +24,7 @@ app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_
                   help="Tell whether a rebuilt Java artifact is the same software as the published one.")
 
 
-class OutputFormat(str, Enum):
+class OutputFormat(StrEnum):
     text = "text"
     json = "json"
 
@@ -161,18 +160,24 @@ def main(argv: list[str] | None = None) -> int:
     """Entry point: never a traceback; errors are one line on stderr and exit code 2."""
     command = typer.main.get_command(app)
     try:
-        rv = command.main(args=argv, prog_name="canonjar", standalone_mode=False)
-    except click.exceptions.Exit as exc:
-        return int(exc.exit_code)
-    except click.exceptions.NoArgsIsHelp as exc:
-        sys.stderr.write(exc.format_message() if hasattr(exc, "format_message") else str(exc))
-        return 2
-    except click.UsageError as exc:
-        sys.stderr.write(f"canonjar: error: {exc.format_message()}\n")
-        return 2
-    except click.Abort:
-        sys.stderr.write("canonjar: error: aborted\n")
-        return 2
+        try:
+            rv = command.main(args=argv, prog_name="canonjar", standalone_mode=False)
+        except typer.Exit as exc:
+            return int(getattr(exc, "exit_code", 0))
+        except typer.Abort:
+            sys.stderr.write("canonjar: error: aborted\n")
+            return 2
+        except Exception as exc:
+            # typer/click usage errors (missing argument, bad option value): one line, exit 2.
+            fmt = getattr(exc, "format_message", None)
+            if callable(fmt) and isinstance(getattr(exc, "exit_code", None), int):
+                msg = str(fmt())
+                if type(exc).__name__ == "NoArgsIsHelpError":
+                    sys.stderr.write(msg.rstrip("\n") + "\n")
+                else:
+                    sys.stderr.write(f"canonjar: error: {' '.join(msg.split())}\n")
+                return 2
+            raise
     except CanonjarError as exc:
         sys.stderr.write(f"canonjar: error: {exc}\n")
         return 2

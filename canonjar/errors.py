@@ -36,5 +36,5 @@ class EntryDataError(CanonjarError):
     """One entry's data cannot be decoded (corrupt deflate stream, CRC or size mismatch)."""
 
 
-class StabilizerSkip(CanonjarError):  # noqa: N818 - it is a signal, not a failure of canonjar
+class StabilizerSkip(CanonjarError):
     """Raised by a stabilizer that cannot handle its input; the pipeline records the reason and moves on."""

@@ -6,7 +6,7 @@ import json
 import types
 import typing
 from dataclasses import asdict, dataclass, fields, is_dataclass
-from enum import Enum
+from enum import Enum, StrEnum
 from typing import Any
 
 from .errors import CanonjarError
@@ -26,7 +26,7 @@ __all__ = [
 SCHEMA_VERSION = 1
 
 
-class Verdict(str, Enum):
+class Verdict(StrEnum):
     IDENTICAL = "identical"
     EQUIVALENT = "equivalent"
     DIFFERENT = "different"
@@ -37,7 +37,7 @@ class Verdict(str, Enum):
         return {"identical": 0, "equivalent": 0, "different": 1, "error": 2}[self.value]
 
 
-class DifferenceKind(str, Enum):
+class DifferenceKind(StrEnum):
     ADDED = "added"          # only in the rebuild
     REMOVED = "removed"      # only in the reference
     CHANGED = "changed"      # content differs
@@ -144,9 +144,12 @@ class Outcome:
         eff = data.get("effective", {})
         data["effective"] = tuple((side, tuple(names)) for side, names in eff.items())
         try:
-            return _build(cls, data)
+            built = _build(cls, data)
         except (TypeError, ValueError, KeyError) as exc:
             raise CanonjarError(f"malformed canonjar outcome: {exc}") from None
+        if not isinstance(built, Outcome):
+            raise CanonjarError("malformed canonjar outcome")
+        return built
 
     @classmethod
     def from_json(cls, text: str) -> Outcome:
@@ -175,10 +178,10 @@ def _build(tp: Any, value: Any) -> Any:
             return None
         return _build(args[0], value)
     if origin is tuple:
-        args = typing.get_args(tp)
-        if len(args) == 2 and args[1] is Ellipsis:
-            return tuple(_build(args[0], v) for v in value)
-        return tuple(_build(a, v) for a, v in zip(args, value, strict=True))
+        targs = typing.get_args(tp)
+        if len(targs) == 2 and targs[1] is Ellipsis:
+            return tuple(_build(targs[0], v) for v in value)
+        return tuple(_build(a, v) for a, v in zip(targs, value, strict=True))
     if isinstance(tp, type) and issubclass(tp, Enum):
         return tp(value)
     if isinstance(tp, type) and is_dataclass(tp):

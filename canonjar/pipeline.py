@@ -5,14 +5,14 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
-from enum import Enum
+from enum import StrEnum
 from importlib.metadata import entry_points
 from typing import Union
 
 from .errors import CanonjarError, EntryDataError, LimitExceeded, StabilizerSkip, UsageError
 from .limits import Budget
-from .outcome import FieldChange, TraceStep
 from .model import COMPARED_FIELDS, NESTED_SUFFIXES, Archive, Entry, archive_from_zip
+from .outcome import FieldChange, TraceStep
 from .taxonomy import Category
 from .zipfmt import read_zip
 
@@ -33,12 +33,12 @@ ENTRY_POINT_GROUP = "canonjar.stabilizers"
 _NAME_RE = re.compile(r"^[a-z0-9]+(-[a-z0-9]+)*$")
 
 
-class Scope(str, Enum):
+class Scope(StrEnum):
     ARCHIVE = "archive"
     ENTRY = "entry"
 
 
-class Side(str, Enum):
+class Side(StrEnum):
     REFERENCE = "reference"
     REBUILD = "rebuild"
 
@@ -179,22 +179,26 @@ def _show(value: object, limit: int = 120) -> str:
     return text
 
 
+_HEX_FIELDS = {"external_attr": "#010x", "flags": "#06x", "version_made": "#06x", "internal_attr": "#06x"}
+# ``compare_stream`` is a comparison mode, not data: switching it is not recorded as a change.
+_COMPARED = frozenset(COMPARED_FIELDS) - {"compare_stream"}
+
+
 def entry_changes(old: Entry, new: Entry) -> tuple[FieldChange, ...]:
     """Field-by-field difference of two versions of one entry (values shortened for the trace)."""
+    od = old.__dict__
+    nd = new.__dict__
     out: list[FieldChange] = []
-    if old.name != new.name:
-        out.append(FieldChange("name", _show(old.name), _show(new.name)))
-    for f in COMPARED_FIELDS:
-        a, b = getattr(old, f), getattr(new, f)
-        if a != b:
-            if f in ("external_attr",):
-                out.append(FieldChange(f, f"{a:#010x}", f"{b:#010x}"))
-            elif f in ("flags", "version_made", "internal_attr"):
-                out.append(FieldChange(f, f"{a:#06x}", f"{b:#06x}"))
+    for f in [k for k, v in nd.items() if v is not od[k] and v != od[k]]:
+        a, b = od[f], nd[f]
+        if f == "payload":
+            out.append(FieldChange("content", a.describe(), b.describe()))
+        elif f == "name" or f in _COMPARED:
+            spec = _HEX_FIELDS.get(f)
+            if spec is not None:
+                out.append(FieldChange(f, format(a, spec), format(b, spec)))
             else:
                 out.append(FieldChange(f, _show(a), _show(b)))
-    if old.payload is not new.payload:
-        out.append(FieldChange("content", old.payload.describe(), new.payload.describe()))
     return tuple(out)
 
 
@@ -214,7 +218,7 @@ def _run_entry_stabilizer(st: Stabilizer, arc: Archive, ctx: Context) -> Archive
             ctx.trace.append(TraceStep(ctx.side.value, st.name, arc.path_of(e), "skipped", reason=str(exc)))
             out.append(e)
             continue
-        except (LimitExceeded,):
+        except LimitExceeded:
             raise
         except CanonjarError as exc:
             ctx.trace.append(TraceStep(ctx.side.value, st.name, arc.path_of(e), "skipped", reason=str(exc)))
@@ -229,10 +233,8 @@ def _run_entry_stabilizer(st: Stabilizer, arc: Archive, ctx: Context) -> Archive
             changes = entry_changes(e, new)
             if changes:
                 ctx.trace.append(TraceStep(ctx.side.value, st.name, arc.path_of(e), "changed", changes))
-                changed = True
-                out.append(new)
-                continue
-        out.append(e)
+            changed = True
+        out.append(new)
     return arc.replace(entries=tuple(out)) if changed else arc
 
 
@@ -293,9 +295,12 @@ def _run_archive_stabilizer(st: Stabilizer, arc: Archive, ctx: Context) -> Archi
     return new
 
 
+_NESTED_SUFFIXES_B = tuple(s.encode() for s in NESTED_SUFFIXES)
+
+
 def is_nested_archive_name(name: bytes) -> bool:
-    low = name.lower()
-    return not low.endswith(b"/") and low.endswith(tuple(s.encode() for s in NESTED_SUFFIXES))
+    """True for names like ``lib/x.jar`` whose entry is opened as a nested archive."""
+    return name[-4:].lower().endswith(_NESTED_SUFFIXES_B)
 
 
 def _nest(arc: Archive, stabilizers: Sequence[Stabilizer], ctx: Context) -> Archive:
@@ -333,8 +338,5 @@ def run_pipeline(arc: Archive, stabilizers: Sequence[Stabilizer], ctx: Context) 
     """Run ``stabilizers`` in order over one side's archive (and, recursively, its nested archives)."""
     arc = _nest(arc, stabilizers, ctx)
     for st in stabilizers:
-        if st.scope is Scope.ENTRY:
-            arc = _run_entry_stabilizer(st, arc, ctx)
-        else:
-            arc = _run_archive_stabilizer(st, arc, ctx)
+        arc = _run_entry_stabilizer(st, arc, ctx) if st.scope is Scope.ENTRY else _run_archive_stabilizer(st, arc, ctx)
     return arc

@@ -418,7 +418,7 @@ def read_zip(data: bytes | bytearray | memoryview, limits: Limits = DEFAULT_LIMI
         zip64_loc = Zip64Locator(loc_at, ldisk, z64_off, tdisks)
         # Locate the zip64 end record: at its declared offset, or (with prepended data) just before the locator.
         z64_at = None
-        if 0 <= z64_off and z64_off + 56 <= loc_at and bytes(buf[z64_off:z64_off + 4]) == Z64_EOCD_SIG:
+        if z64_off >= 0 and z64_off + 56 <= loc_at and bytes(buf[z64_off:z64_off + 4]) == Z64_EOCD_SIG:
             z64_at = z64_off
         else:
             p = bytes(buf[max(0, loc_at - 56 - 0xFFFF):loc_at]).rfind(Z64_EOCD_SIG)

@@ -3,12 +3,12 @@ Builds in Java", each with a description. Root causes and classification rules g
 
 from __future__ import annotations
 
-from enum import Enum
+from enum import StrEnum
 
 __all__ = ["CATEGORY_DESCRIPTIONS", "Category"]
 
 
-class Category(str, Enum):
+class Category(StrEnum):
     BUILD_MANIFESTS = "build-manifests"
     SBOM = "sbom"
     FILESYSTEM = "filesystem"
