@@ -1,0 +1,135 @@
+"""The comparison: fast path, every residual difference listed, capped diffs that say what they left out."""
+
+from __future__ import annotations
+
+import zipfile
+
+import pytest
+
+from canonjar import DifferenceKind, Verdict, compare_bytes, select_stabilizers
+from canonjar.api import stabilize
+from canonjar.compare import DIFF_LINE_CAP, compare_archives
+from canonjar.limits import Budget
+from canonjar.pipeline import Side
+from tests.helpers import Item, make_zip
+
+MANIFEST = Item("META-INF/MANIFEST.MF", b"Manifest-Version: 1.0\r\n\r\n")
+
+
+def _sides(a: bytes, b: bytes) -> tuple[Budget, Budget, int]:
+    stabs = select_stabilizers()
+    left = stabilize(a, "a", Side.REFERENCE, stabs)
+    right = stabilize(b, "b", Side.REBUILD, stabs)
+    before = (left.budget.inflated, right.budget.inflated)
+    diffs = compare_archives(left.canonical, right.canonical, left.budget, right.budget)
+    assert before == (0, 0)
+    return left.budget, right.budget, len(diffs)
+
+
+def test_fast_path_does_not_inflate_equal_streams() -> None:
+    items = [MANIFEST] + [Item(f"p/C{i}.class", bytes(range(256)) * 40) for i in range(20)]
+    a = make_zip(items)
+    b = make_zip([Item(i.name, i.data, date_time=(2023, 3, 3, 3, 3, 4), mode=0o600) for i in reversed(items)])
+    lb, rb, ndiff = _sides(a, b)
+    assert ndiff == 0
+    assert lb.inflated == 0 and rb.inflated == 0  # same compressed bytes: nothing inflated
+
+
+def test_different_compression_is_compared_on_content() -> None:
+    items = [MANIFEST, Item("p/data.bin", bytes(range(256)) * 400)]
+    a = make_zip(items)
+    b = make_zip([Item(i.name, i.data, level=1) for i in items])
+    lb, rb, ndiff = _sides(a, b)
+    assert ndiff == 0
+    assert lb.inflated >= 256 * 400 and rb.inflated >= 256 * 400
+
+
+def test_every_difference_is_listed_with_sizes_and_digests() -> None:
+    a = make_zip([MANIFEST, Item("a.txt", b"same\n"), Item("b.txt", b"old\n"), Item("gone.txt", b"x"),
+                  Item("mode.sh", b"#!/bin/sh\n", mode=0o755)])
+    b = make_zip([MANIFEST, Item("a.txt", b"same\n"), Item("b.txt", b"new\n"), Item("new.txt", b"y"),
+                  Item("mode.sh", b"#!/bin/sh\n", mode=0o644)])
+    out = compare_bytes(a, b)
+    assert out.verdict is Verdict.DIFFERENT
+    got = {(d.path, d.kind, d.aspect) for d in out.differences}
+    assert got == {("b.txt", DifferenceKind.CHANGED, "content"), ("gone.txt", DifferenceKind.REMOVED, "presence"),
+                   ("new.txt", DifferenceKind.ADDED, "presence"), ("mode.sh", DifferenceKind.METADATA, "mode")}
+    for d in out.differences:
+        if d.kind in (DifferenceKind.CHANGED, DifferenceKind.METADATA):
+            assert d.left_size is not None and d.right_size is not None
+            assert d.left_sha256 and d.right_sha256
+        if d.kind is DifferenceKind.REMOVED:
+            assert d.left_sha256 and d.right_sha256 is None
+        if d.kind is DifferenceKind.ADDED:
+            assert d.right_sha256 and d.left_sha256 is None
+    b_txt = next(d for d in out.differences if d.path == "b.txt")
+    assert b_txt.diff is not None and "-old" in b_txt.diff and "+new" in b_txt.diff
+
+
+def test_benign_noise_never_masks_a_real_change() -> None:
+    """Many noise differences plus one content change: the content change is still reported."""
+    base = [MANIFEST] + [Item(f"r/{i}.txt", f"line {i}\n".encode()) for i in range(50)]
+    a = make_zip(base)
+    tampered = [Item(i.name, i.data.replace(b"line 17", b"line 71"), date_time=(2030, 1, 1, 1, 1, 2),
+                     mode=0o666, level=9) for i in reversed(base)]
+    out = compare_bytes(a, make_zip(tampered))
+    assert out.verdict is Verdict.DIFFERENT
+    assert [(d.path, d.kind) for d in out.differences] == [("r/17.txt", DifferenceKind.CHANGED)]
+
+
+def test_unified_diff_is_capped_and_says_how_much_was_left_out() -> None:
+    old = "".join(f"line {i}\n" for i in range(1000)).encode()
+    new = "".join(f"LINE {i}\n" for i in range(1000)).encode()
+    out = compare_bytes(make_zip([Item("big.txt", old)]), make_zip([Item("big.txt", new)]))
+    d = out.differences[0]
+    assert d.diff is not None
+    assert d.diff.count("\n") == DIFF_LINE_CAP
+    assert d.diff_omitted_lines == 2000 + 3 - DIFF_LINE_CAP  # 2 header lines, 1 hunk header, 2000 changes
+
+
+def test_binary_content_has_no_text_diff() -> None:
+    out = compare_bytes(make_zip([Item("x.bin", b"\x00\x01\x02")]), make_zip([Item("x.bin", b"\x00\x01\x03")]))
+    d = out.differences[0]
+    assert d.kind is DifferenceKind.CHANGED and d.diff is None
+
+
+def test_nested_archive_differences_use_bang_paths() -> None:
+    def outer(inner_text: bytes, noise: bool) -> bytes:
+        inner = make_zip([Item("org/x/Res.txt", inner_text, date_time=(2021, 1, 1, 0, 0, 0) if noise else
+                               (2022, 2, 2, 2, 2, 2)), Item("org/x/A.class", b"\xca\xfe\xba\xbe")])
+        return make_zip([MANIFEST, Item("BOOT-INF/lib/dep.jar", inner, method=zipfile.ZIP_STORED)])
+
+    eq = compare_bytes(outer(b"v1", True), outer(b"v1", False))
+    assert eq.verdict is Verdict.EQUIVALENT
+    assert any(t.path.startswith("BOOT-INF/lib/dep.jar!/") for t in eq.trace)
+    diff = compare_bytes(outer(b"v1", True), outer(b"v2", False))
+    assert diff.verdict is Verdict.DIFFERENT
+    assert [d.path for d in diff.differences] == ["BOOT-INF/lib/dep.jar!/org/x/Res.txt"]
+
+
+def test_findings_make_the_verdict_different_but_identical_stays_identical() -> None:
+    a = make_zip([MANIFEST, Item("a.txt", b"x")])
+    prefixed = b"#!/bin/sh\nexec java -jar \"$0\" \"$@\"\n" + a
+    out = compare_bytes(a, prefixed)
+    assert out.verdict is Verdict.DIFFERENT
+    assert out.differences == ()
+    assert [(f.side, f.code) for f in out.findings] == [("rebuild", "prefix-data")]
+    same = compare_bytes(prefixed, prefixed)
+    assert same.verdict is Verdict.IDENTICAL
+    assert {f.code for f in same.findings} == {"prefix-data"}
+
+
+@pytest.mark.parametrize("disabled,aspect", [
+    ("zip-timestamps", "time"), ("zip-permissions", "mode"), ("zip-entry-order", "order"),
+    ("zip-compression", "compression"), ("zip-host-version", "zip-version"), ("zip-comments", "entry-comment"),
+])
+def test_each_metadata_aspect_is_reported_when_not_stabilized(disabled: str, aspect: str) -> None:
+    a = make_zip([MANIFEST, Item("a.txt", b"a" * 100), Item("b.txt", b"b")])
+    b_items = [Item("b.txt", b"b", date_time=(2001, 1, 1, 1, 1, 2), mode=None, method=zipfile.ZIP_STORED,
+                    comment=b"hi"), MANIFEST, Item("a.txt", b"a" * 100, date_time=(2001, 1, 1, 1, 1, 2),
+                                                    mode=None, method=zipfile.ZIP_STORED, comment=b"hi")]
+    b = make_zip(b_items)
+    assert compare_bytes(a, b).verdict is Verdict.EQUIVALENT
+    out = compare_bytes(a, b, stabilizers=select_stabilizers(disable=[disabled]))
+    assert out.verdict is Verdict.DIFFERENT
+    assert {d.aspect for d in out.differences} == {aspect}
