@@ -18,6 +18,7 @@ __all__ = ["DIFF_LINE_CAP", "compare_archives", "dos_datetime"]
 
 DIFF_LINE_CAP = 200
 TEXT_DIFF_MAX_BYTES = 4 * 1024 * 1024
+TEXT_DIFF_MAX_LINES = 20_000  # keeps the line diff's time bounded
 _FS = Category.FILESYSTEM.value
 _UNKNOWN = Category.UNKNOWN.value
 
@@ -117,14 +118,11 @@ class _Comparer:
         common_l = [k for k in lkeys if k in rmap]
         common_r = [k for k in rkeys if k in lmap]
         if common_l != common_r:
-            sm = difflib.SequenceMatcher(None, common_l, common_r, autojunk=False)
-            in_order: set[tuple[bytes, int]] = set()
-            for blk in sm.get_matching_blocks():
-                in_order.update(common_l[blk.a:blk.a + blk.size])
             pos_l = {k: i for i, k in enumerate(common_l)}
             pos_r = {k: i for i, k in enumerate(common_r)}
-            for k in common_l:
-                if k not in in_order:
+            in_order = _longest_in_order([pos_r[k] for k in common_l])
+            for i, k in enumerate(common_l):
+                if i not in in_order:
                     e = lmap[k]
                     self.diff(prefix + e.path, DifferenceKind.MOVED, "order", e, rmap[k],
                               left=f"position {pos_l[k]}", right=f"position {pos_r[k]}")
@@ -179,14 +177,43 @@ class _Comparer:
             return
         if lh == rh:
             return
-        detail, omitted = None, 0
+        detail, omitted, note = None, 0, ""
         if lc is not None and rc is not None and _is_text(lc) and _is_text(rc):
-            detail, omitted = unified_diff(lc, rc, path)
-        note = ""
+            if max(lc.count(b"\n"), rc.count(b"\n")) > TEXT_DIFF_MAX_LINES:
+                note = f"text has more than {TEXT_DIFF_MAX_LINES} lines; no line diff"
+            else:
+                detail, omitted = unified_diff(lc, rc, path)
         if (a.nested is None) != (b.nested is None):
-            note = "readable as a nested archive on one side only"
+            note = "; ".join(x for x in (note, "readable as a nested archive on one side only") if x)
         self.out.append(Difference(path, DifferenceKind.CHANGED, "content", _UNKNOWN, None, None, ls, rs, lh, rh,
                                    detail, omitted, note))
+
+
+def _longest_in_order(seq: Sequence[int]) -> set[int]:
+    """Indices of one longest increasing subsequence of ``seq`` (O(n log n)): the entries that kept their
+    relative order; every other entry is reported as moved."""
+    tails: list[int] = []  # tails[k]: index in seq of the smallest tail of an increasing run of length k+1
+    prev = [-1] * len(seq)
+    for i, v in enumerate(seq):
+        lo, hi = 0, len(tails)
+        while lo < hi:
+            mid = (lo + hi) // 2
+            if seq[tails[mid]] < v:
+                lo = mid + 1
+            else:
+                hi = mid
+        if lo > 0:
+            prev[i] = tails[lo - 1]
+        if lo == len(tails):
+            tails.append(i)
+        else:
+            tails[lo] = i
+    keep: set[int] = set()
+    i = tails[-1] if tails else -1
+    while i >= 0:
+        keep.add(i)
+        i = prev[i]
+    return keep
 
 
 def _show(value: bytes, limit: int = 200) -> str:

@@ -133,3 +133,22 @@ def test_each_metadata_aspect_is_reported_when_not_stabilized(disabled: str, asp
     out = compare_bytes(a, b, stabilizers=select_stabilizers(disable=[disabled]))
     assert out.verdict is Verdict.DIFFERENT
     assert {d.aspect for d in out.differences} == {aspect}
+
+
+def test_reordering_many_entries_is_fast_and_reports_moves() -> None:
+    names = [f"d/{i:05d}.txt" for i in range(5000)]
+    a = make_zip([Item(n, b"x") for n in names])
+    b = make_zip([Item(n, b"x") for n in reversed(names)])
+    out = compare_bytes(a, b, stabilizers=select_stabilizers(disable=["zip-entry-order"]))
+    moved = [d for d in out.differences if d.kind is DifferenceKind.MOVED]
+    assert len(moved) == len(names) - 1  # one entry can stay; every other one moved
+    assert compare_bytes(a, b).verdict is Verdict.EQUIVALENT
+
+
+def test_huge_text_gets_no_line_diff_but_is_still_reported() -> None:
+    a = "".join(f"{i}\n" for i in range(30_000)).encode()
+    b = a.replace(b"\n29999\n", b"\nchanged\n")
+    out = compare_bytes(make_zip([Item("t.txt", a)]), make_zip([Item("t.txt", b)]))
+    d = out.differences[0]
+    assert d.kind is DifferenceKind.CHANGED and d.diff is None and "lines" in d.note
+    assert d.left_sha256 != d.right_sha256
