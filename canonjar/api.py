@@ -94,9 +94,10 @@ def _effective(trace: Sequence[TraceStep], side: str) -> tuple[str, ...]:
 def compare_bytes(ref: bytes, rebuild: bytes, ref_name: str = "reference", rebuild_name: str = "rebuild",
                   stabilizers: Sequence[Stabilizer] | None = None, limits: Limits = DEFAULT_LIMITS) -> Outcome:
     """Compare two artifacts given as bytes. Errors become an ``error`` outcome, never an exception."""
-    stabs = tuple(stabilizers) if stabilizers is not None else select_stabilizers()
-    names = tuple(s.name for s in stabs)
+    names: tuple[str, ...] = ()
     try:
+        stabs = tuple(stabilizers) if stabilizers is not None else select_stabilizers()
+        names = tuple(s.name for s in stabs)
         left = stabilize(ref, ref_name, Side.REFERENCE, stabs, limits)
         right = stabilize(rebuild, rebuild_name, Side.REBUILD, stabs, limits)
         trace = left.trace + right.trace

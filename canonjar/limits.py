@@ -88,6 +88,8 @@ def inflate(method: int, data: bytes | memoryview, declared_size: int, crc: int,
             raise EntryDataError(f"{what}: inflates to more than the declared size {declared_size}")
         if not d.eof:
             raise EntryDataError(f"{what}: deflate stream is truncated")
+        if d.unused_data:
+            raise EntryDataError(f"{what}: {len(d.unused_data)} bytes hidden after the end of the deflate stream")
     else:
         raise EntryDataError(f"{what}: unsupported compression method {method}")
     budget.charge(len(out), what)

@@ -167,7 +167,7 @@ def select_stabilizers(enable: Iterable[str] = (), disable: Iterable[str] = (),
 
 # --------------------------------------------------------------------------------------------- trace helpers
 
-def _show(value: object, limit: int = 120) -> str:
+def _show(value: object, limit: int = 4096) -> str:
     if isinstance(value, bytes):
         text = value.decode("utf-8", errors="backslashreplace") if value.isascii() else "0x" + value.hex()
     elif isinstance(value, int) and not isinstance(value, bool):

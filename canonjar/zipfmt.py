@@ -298,7 +298,8 @@ def _u16(buf: memoryview, pos: int) -> int:
     return int.from_bytes(buf[pos:pos + 2], "little")
 
 
-def _find_end(buf: memoryview, findings: list[Finding]) -> EndRecord:
+def _find_end(buf: memoryview) -> tuple[EndRecord, list[int]]:
+    """The end record, and the offsets of other plausible end records (checked later against the layout)."""
     n = len(buf)
     if n < _EOCD.size:
         raise ArchiveError(f"not a zip archive: {n} bytes is too short for an end-of-central-directory record")
@@ -323,10 +324,19 @@ def _find_end(buf: memoryview, findings: list[Finding]) -> EndRecord:
     del sig
     rec = EndRecord(at, disk, cd_disk, disk_entries, total, cd_size, cd_offset,
                     bytes(buf[at + _EOCD.size: at + _EOCD.size + clen]))
-    if len(exact) > 1 or (not exact and len(candidates) > 1):
-        findings.append(Finding("multiple-end-records", "", "more than one end-of-central-directory "
-                                "signature near the end of the file"))
-    return rec
+    return rec, [c for c in candidates if c != at and _plausible_end(buf, c)]
+
+
+def _plausible_end(buf: memoryview, at: int) -> bool:
+    """Whether an end record at ``at`` describes a central directory that really starts where it says."""
+    cd_size = int.from_bytes(buf[at + 12:at + 16], "little")
+    total = _u16(buf, at + 10)
+    start = at - cd_size
+    if start < 0:
+        return False
+    if cd_size == 0:
+        return total == 0
+    return bytes(buf[start:start + 4]) == CENTRAL_SIG
 
 
 def _zip64_extra(extra: bytes, want_usize: bool, want_csize: bool, want_offset: bool,
@@ -399,7 +409,7 @@ def read_zip(data: bytes | bytearray | memoryview, limits: Limits = DEFAULT_LIMI
         raise LimitExceeded(f"archive size {n} exceeds the limit of {limits.max_archive_size} bytes "
                             "(raise it with --max-archive-size)")
     findings: list[Finding] = []
-    end = _find_end(buf, findings)
+    end, other_ends = _find_end(buf)
     if end.disk != 0 or end.cd_disk != 0 or end.disk_entries != end.total_entries:
         if end.disk in (0, 0xFFFF) and end.cd_disk in (0, 0xFFFF):
             pass
@@ -587,6 +597,14 @@ def read_zip(data: bytes | bytearray | memoryview, limits: Limits = DEFAULT_LIMI
     if cursor < n:
         segments.append(Gap(cursor, bytes(buf[cursor:])))
         findings.append(Finding("trailing-data", "", f"{n - cursor} bytes after the end of the archive"))
+    # Another end record outside every structure (not inside a stored nested JAR, not in a comment) means a
+    # second archive is hidden in this file and zip readers may disagree on what it contains.
+    spans = [(seg.offset, seg.end) for seg in segments if not isinstance(seg, Gap)]
+    for c in other_ends:
+        if not any(lo <= c < hi for lo, hi in spans):
+            findings.append(Finding("multiple-end-records", "", f"another plausible end-of-central-directory "
+                                    f"record at offset {c}; zip readers may disagree on the contents"))
+            break
     if shift and not any(f.code == "prefix-data" for f in findings):
         findings.append(Finding("prefix-data", "", f"archive offsets are shifted by {shift} bytes"))
     return ZipArchive(n, members, end, zip64_end, zip64_loc, segments, findings, shift)
@@ -637,5 +655,9 @@ def _check_member(ch: CentralHeader, path: str, findings: list[Finding]) -> None
     mode = ch.unix_mode
     if mode is not None and stat.S_ISLNK(mode):
         findings.append(Finding("symlink-entry", path, "entry is a symbolic link (unix mode S_IFLNK)"))
-    if ch.name.endswith(b"/") and ch.usize:
-        findings.append(Finding("directory-with-data", path, f"directory entry carries {ch.usize} bytes"))
+    if ch.method == 0 and ch.csize != ch.usize:
+        findings.append(Finding("stored-size-mismatch", path, f"stored entry holds {ch.csize} bytes but declares "
+                                f"{ch.usize} uncompressed bytes"))
+    if ch.name.endswith(b"/") and (ch.usize or (ch.method == 0 and ch.csize)):
+        findings.append(Finding("directory-with-data", path, f"directory entry carries data ({ch.csize} stored "
+                                f"bytes, {ch.usize} declared)"))

@@ -152,3 +152,20 @@ def test_huge_text_gets_no_line_diff_but_is_still_reported() -> None:
     d = out.differences[0]
     assert d.kind is DifferenceKind.CHANGED and d.diff is None and "lines" in d.note
     assert d.left_sha256 != d.right_sha256
+
+
+def test_a_second_archive_hidden_in_the_file_is_a_finding() -> None:
+    decoy = make_zip([Item("evil/Payload.class", b"\xca\xfe\xba\xbe evil")])
+    real = make_zip([MANIFEST, Item("a.txt", b"x")])
+    out = compare_bytes(real, decoy + real)
+    codes = {f.code for f in out.findings}
+    assert "multiple-end-records" in codes and "prefix-data" in codes
+    assert out.verdict is Verdict.DIFFERENT
+
+
+def test_stored_nested_jars_and_signatures_in_comments_are_not_end_records() -> None:
+    inner = make_zip([Item("x.txt", b"x")])
+    outer = make_zip([MANIFEST, Item("lib/in.jar", inner, method=zipfile.ZIP_STORED,
+                                     comment=b"PK\x05\x06 not an end record")])
+    out = compare_bytes(outer, outer)
+    assert out.findings == ()
