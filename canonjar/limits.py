@@ -69,6 +69,8 @@ def inflate(method: int, data: bytes | memoryview, declared_size: int, crc: int,
     (bad deflate stream, size or CRC different from what the archive declares).
     """
     limits = budget.limits
+    if method == 0 and len(data) != declared_size:
+        raise EntryDataError(f"{what}: stored entry holds {len(data)} bytes, its declared size is {declared_size}")
     _check_declared(declared_size, len(data), what, limits)
     if method == 0:
         out = bytes(data)

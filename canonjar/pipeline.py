@@ -11,7 +11,7 @@ from typing import Union
 
 from .errors import CanonjarError, EntryDataError, LimitExceeded, StabilizerSkip, UsageError
 from .limits import Budget
-from .model import COMPARED_FIELDS, NESTED_SUFFIXES, Archive, Entry, archive_from_zip
+from .model import COMPARED_FIELDS, NESTED_SUFFIXES, Archive, Entry, Payload, archive_from_zip
 from .outcome import FieldChange, TraceStep
 from .taxonomy import Category
 from .zipfmt import read_zip
@@ -135,6 +135,9 @@ def select_stabilizers(enable: Iterable[str] = (), disable: Iterable[str] = (),
     """
     avail = tuple(available) if available is not None else all_stabilizers()
     known = {s.name for s in avail}
+    if len(known) != len(avail):
+        dup = next(s.name for i, s in enumerate(avail) if any(t.name == s.name for t in avail[:i]))
+        raise UsageError(f"two stabilizers are named {dup!r}")
     chosen = set(known)
 
     def check(names: Iterable[str]) -> list[str]:
@@ -204,36 +207,42 @@ def entry_changes(old: Entry, new: Entry) -> tuple[FieldChange, ...]:
 
 # --------------------------------------------------------------------------------------------- running
 
+def _skip_reason(exc: Exception) -> str:
+    if isinstance(exc, CanonjarError):
+        return str(exc)
+    return f"stabilizer failed: {type(exc).__name__}: {exc}"
+
+
 def _run_entry_stabilizer(st: Stabilizer, arc: Archive, ctx: Context) -> Archive:
+    """Apply an entry-scope stabilizer to every entry it applies to. Any failure (including a bad return
+    value or a failing predicate) is a recorded skip that leaves the entry exactly as it was."""
     fn: EntryFn = st.apply  # type: ignore[assignment]
+    side = ctx.side.value
     changed = False
     out: list[Entry] = []
     for e in arc.entries:
-        if not st.applies_to(e):
-            out.append(e)
-            continue
         try:
+            if not st.applies_to(e):
+                out.append(e)
+                continue
             new = fn(e, ctx)
-        except StabilizerSkip as exc:
-            ctx.trace.append(TraceStep(ctx.side.value, st.name, arc.path_of(e), "skipped", reason=str(exc)))
-            out.append(e)
-            continue
+            if new is e:
+                out.append(e)
+                continue
+            if not isinstance(new, Entry) or not isinstance(new.payload, Payload):
+                raise TypeError(f"returned {type(new).__name__}, not an Entry")
+            if new.name != e.name:
+                raise StabilizerSkip("an entry-scope stabilizer may not rename entries; change discarded")
+            changes = entry_changes(e, new)
         except LimitExceeded:
             raise
-        except CanonjarError as exc:
-            ctx.trace.append(TraceStep(ctx.side.value, st.name, arc.path_of(e), "skipped", reason=str(exc)))
+        except Exception as exc:  # a stabilizer failure must not hide a difference: keep the entry as it was
+            ctx.trace.append(TraceStep(side, st.name, arc.path_of(e), "skipped", reason=_skip_reason(exc)))
             out.append(e)
             continue
-        except Exception as exc:  # a stabilizer bug must not hide a difference: keep the entry as it was
-            ctx.trace.append(TraceStep(ctx.side.value, st.name, arc.path_of(e), "skipped",
-                                       reason=f"stabilizer failed: {type(exc).__name__}: {exc}"))
-            out.append(e)
-            continue
-        if new is not e:
-            changes = entry_changes(e, new)
-            if changes:
-                ctx.trace.append(TraceStep(ctx.side.value, st.name, arc.path_of(e), "changed", changes))
-            changed = True
+        if changes:
+            ctx.trace.append(TraceStep(side, st.name, arc.path_of(e), "changed", changes))
+        changed = True
         out.append(new)
     return arc.replace(entries=tuple(out)) if changed else arc
 
@@ -249,50 +258,56 @@ def _key_list(entries: Sequence[Entry]) -> list[tuple[bytes, int]]:
 
 
 def _run_archive_stabilizer(st: Stabilizer, arc: Archive, ctx: Context) -> Archive:
+    """Apply an archive-scope stabilizer. It may remove, reorder and change entries and the archive comment;
+    it may not add or rename entries, change the nesting or drop findings. A violation or failure discards
+    the whole change and records one "skipped" step."""
     fn: ArchiveFn = st.apply  # type: ignore[assignment]
     side = ctx.side.value
+    where = arc.prefix.removesuffix("!/")
+    steps: list[TraceStep] = []
+    skip_path = where
     try:
         new = fn(arc, ctx)
+        if new is arc:
+            return arc
+        if not isinstance(new, Archive) or not all(isinstance(e, Entry) for e in new.entries):
+            raise TypeError(f"returned {type(new).__name__}, not an Archive of Entries")
+        old_keys = _key_list(arc.entries)
+        new_keys = _key_list(new.entries)
+        old_map = dict(zip(old_keys, arc.entries, strict=True))
+        new_map = dict(zip(new_keys, new.entries, strict=True))
+        invented = [new_map[k] for k in new_keys if k not in old_map]
+        if invented:
+            # Stabilizers must not invent (or rename) entries: that could hide a removal on the other side.
+            skip_path = arc.path_of(invented[0])
+            raise StabilizerSkip("tried to add an entry; change discarded")
+        for k, e in old_map.items():
+            if k not in new_map:
+                steps.append(TraceStep(side, st.name, arc.path_of(e), "removed",
+                                       (FieldChange("entry", e.payload.describe(), "(removed)"),)))
+        for k, e in new_map.items():
+            old = old_map[k]
+            if old is not e:
+                changes = entry_changes(old, e)
+                if changes:
+                    steps.append(TraceStep(side, st.name, arc.path_of(e), "changed", changes))
+        common_old = [k for k in old_keys if k in new_map]
+        if common_old != new_keys:
+            moved = sum(1 for a, b in zip(common_old, new_keys, strict=True) if a != b)
+            steps.append(TraceStep(side, st.name, where, "reordered",
+                                   (FieldChange("order", f"{moved} entries out of canonical order",
+                                                "canonical order"),)))
+        if arc.comment != new.comment:
+            steps.append(TraceStep(side, st.name, where, "changed",
+                                   (FieldChange("archive comment", _show(arc.comment), _show(new.comment)),)))
     except LimitExceeded:
         raise
     except Exception as exc:
-        reason = str(exc) if isinstance(exc, CanonjarError) else f"stabilizer failed: {type(exc).__name__}: {exc}"
-        ctx.trace.append(TraceStep(side, st.name, arc.prefix.removesuffix("!/"), "skipped", reason=reason))
+        ctx.trace.append(TraceStep(side, st.name, skip_path, "skipped", reason=_skip_reason(exc)))
         return arc
-    if new is arc:
-        return arc
-    old_keys = _key_list(arc.entries)
-    new_keys = _key_list(new.entries)
-    old_map = dict(zip(old_keys, arc.entries, strict=True))
-    new_map = dict(zip(new_keys, new.entries, strict=True))
-    for k, e in old_map.items():
-        if k not in new_map:
-            ctx.trace.append(TraceStep(side, st.name, arc.path_of(e), "removed",
-                                       (FieldChange("entry", e.payload.describe(), "(removed)"),)))
-    for k, e in new_map.items():
-        if k not in old_map:
-            # Stabilizers must not invent entries: that could hide a removal on the other side.
-            ctx.trace.append(TraceStep(side, st.name, arc.path_of(e), "skipped",
-                                       reason="stabilizer tried to add an entry; change discarded"))
-            return arc
-        old = old_map[k]
-        if old is not e:
-            changes = entry_changes(old, e)
-            if changes:
-                ctx.trace.append(TraceStep(side, st.name, arc.path_of(e), "changed", changes))
-    common_old = [k for k in old_keys if k in new_map]
-    common_new = [k for k in new_keys if k in old_map]
-    if common_old != common_new:
-        moved = sum(1 for a, b in zip(common_old, common_new, strict=True) if a != b)
-        ctx.trace.append(TraceStep(side, st.name, arc.prefix.removesuffix("!/"), "reordered",
-                                   (FieldChange("order", f"{moved} entries out of canonical order",
-                                                "canonical order"),)))
-    if arc.comment != new.comment:
-        ctx.trace.append(TraceStep(side, st.name, arc.prefix.removesuffix("!/"), "changed",
-                                   (FieldChange("archive comment", _show(arc.comment), _show(new.comment)),)))
-    if new.findings != arc.findings:  # findings are facts about the input; no stabilizer may drop them
-        new = new.replace(findings=arc.findings)
-    return new
+    ctx.trace.extend(steps)
+    # Findings and nesting are facts about the input; no stabilizer may change them.
+    return new.replace(findings=arc.findings, prefix=arc.prefix, depth=arc.depth, is_zip64=arc.is_zip64)
 
 
 _NESTED_SUFFIXES_B = tuple(s.encode() for s in NESTED_SUFFIXES)

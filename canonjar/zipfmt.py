@@ -63,9 +63,14 @@ class Finding:
     message: str
 
 
+_CONTROL = {c: f"\\x{c:02x}" for c in [*range(0x20), 0x7F]}
+
+
 def decode_name(raw: bytes) -> str:
-    """Display form of an entry name: UTF-8 (as the JVM reads it), invalid bytes escaped as ``\\xNN``."""
-    return raw.decode("utf-8", errors="backslashreplace")
+    """Display form of an entry name: UTF-8 (as the JVM reads it), invalid bytes and control characters
+    (NUL, newlines...) escaped as ``\\xNN`` so a name can never forge a line of a report."""
+    text = raw.decode("utf-8", errors="backslashreplace")
+    return text.translate(_CONTROL) if not text.isprintable() else text
 
 
 def iter_extra(extra: bytes) -> Iterator[tuple[int, bytes]]:
