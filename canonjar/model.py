@@ -8,6 +8,7 @@ record exactly what changed.
 from __future__ import annotations
 
 import hashlib
+import zlib
 from dataclasses import dataclass, fields, replace
 from typing import Any
 
@@ -32,8 +33,7 @@ class Payload:
 
     @staticmethod
     def of_bytes(data: bytes, what: str = "") -> Payload:
-        import zlib
-
+        """Literal content set by a stabilizer that rewrites an entry."""
         return Payload(method=0, crc=zlib.crc32(data), size=len(data), literal=data, what=what)
 
     @property
@@ -130,8 +130,6 @@ class Archive:
     findings: tuple[Finding, ...] = ()
     prefix: str = ""
     depth: int = 0
-    #: Archive-level fields that no stabilizer touches but that the canonical writer needs.
-    is_zip64: bool = False
 
     def replace(self, **changes: Any) -> Archive:
         for k, v in changes.items():
@@ -159,6 +157,5 @@ def archive_from_zip(z: ZipArchive, prefix: str = "", depth: int = 0) -> Archive
     where = prefix.removesuffix("!/")
     findings = tuple(Finding(f.code, prefix + f.path if f.path else where, f.message) for f in z.findings)
     entries = tuple(_entry_from_member(m, prefix) for m in z.members)
-    return Archive(entries=entries, comment=z.comment, findings=findings, prefix=prefix, depth=depth,
-                   is_zip64=z.zip64_end is not None)
+    return Archive(entries=entries, comment=z.comment, findings=findings, prefix=prefix, depth=depth)
 

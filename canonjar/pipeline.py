@@ -307,7 +307,7 @@ def _run_archive_stabilizer(st: Stabilizer, arc: Archive, ctx: Context) -> Archi
         return arc
     ctx.trace.extend(steps)
     # Findings and nesting are facts about the input; no stabilizer may change them.
-    return new.replace(findings=arc.findings, prefix=arc.prefix, depth=arc.depth, is_zip64=arc.is_zip64)
+    return new.replace(findings=arc.findings, prefix=arc.prefix, depth=arc.depth)
 
 
 _NESTED_SUFFIXES_B = tuple(s.encode() for s in NESTED_SUFFIXES)
