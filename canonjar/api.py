@@ -15,7 +15,7 @@ from .limits import DEFAULT_LIMITS, Budget, Limits
 from .model import Archive, archive_from_zip
 from .outcome import ArtifactInfo, Outcome, OutcomeFinding, TraceStep, Verdict
 from .pipeline import Context, Side, Stabilizer, run_pipeline, select_stabilizers
-from .zipfmt import read_zip
+from .zipfmt import ZipArchive, read_zip
 
 __all__ = ["SideResult", "canonicalize_bytes", "canonicalize_file", "compare_bytes", "compare_files",
            "stabilize"]
@@ -68,15 +68,18 @@ def read_input(path: str | os.PathLike[str], limits: Limits) -> bytes:
     return data
 
 
+def _read(data: bytes, name: str, limits: Limits) -> ZipArchive:
+    try:
+        return read_zip(data, limits)
+    except CanonjarError as exc:
+        raise type(exc)(f"{name}: {exc}") from None
+
+
 def stabilize(data: bytes, name: str, side: Side, stabilizers: Sequence[Stabilizer],
               limits: Limits = DEFAULT_LIMITS) -> SideResult:
     """Read one artifact and run the pipeline over it. Never looks at any other artifact."""
-    budget = Budget(limits)
-    try:
-        z = read_zip(data, limits)
-    except CanonjarError as exc:
-        raise type(exc)(f"{name}: {exc}") from None
-    original = archive_from_zip(z)
+    budget = Budget(limits, label=name)
+    original = archive_from_zip(_read(data, name, limits))
     ctx = Context(side=side, budget=budget)
     canonical = run_pipeline(original, stabilizers, ctx)
     info = ArtifactInfo(name, len(data), hashlib.sha256(data).hexdigest())
@@ -98,13 +101,19 @@ def compare_bytes(ref: bytes, rebuild: bytes, ref_name: str = "reference", rebui
     try:
         stabs = tuple(stabilizers) if stabilizers is not None else select_stabilizers()
         names = tuple(s.name for s in stabs)
+        if ref == rebuild:
+            # Same bytes: nothing to canonicalize. The structure is still read, and its findings listed.
+            z = _read(ref, ref_name, limits)
+            digest = hashlib.sha256(ref).hexdigest()
+            found = tuple(OutcomeFinding(side, f.code, f.path, f.message)
+                          for side in ("reference", "rebuild") for f in z.findings)
+            return Outcome(Verdict.IDENTICAL, ArtifactInfo(ref_name, len(ref), digest),
+                           ArtifactInfo(rebuild_name, len(rebuild), digest), names, (), (), found)
         left = stabilize(ref, ref_name, Side.REFERENCE, stabs, limits)
         right = stabilize(rebuild, rebuild_name, Side.REBUILD, stabs, limits)
         trace = left.trace + right.trace
         findings = tuple(left.findings("reference") + right.findings("rebuild"))
         effective = (("reference", _effective(trace, "reference")), ("rebuild", _effective(trace, "rebuild")))
-        if left.info.sha256 == right.info.sha256 and ref == rebuild:
-            return Outcome(Verdict.IDENTICAL, left.info, right.info, names, effective, (), findings, trace)
         diffs = compare_archives(left.canonical, right.canonical, left.budget, right.budget)
         verdict = Verdict.DIFFERENT if (diffs or findings) else Verdict.EQUIVALENT
         return Outcome(verdict, left.info, right.info, names, effective, diffs, findings, trace)

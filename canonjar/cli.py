@@ -30,9 +30,9 @@ class OutputFormat(StrEnum):
 
 
 EnableOpt = Annotated[list[str] | None, typer.Option(
-    "--enable", help="Enable a stabilizer by name (repeatable; 'all' or 'none').")]
+    "--enable", metavar="NAME", help="Enable a stabilizer by name (repeatable; 'all' or 'none').")]
 DisableOpt = Annotated[list[str] | None, typer.Option(
-    "--disable", help="Disable a stabilizer by name (repeatable; 'all' or 'none').")]
+    "--disable", metavar="NAME", help="Disable a stabilizer by name (repeatable; 'all' or 'none').")]
 MaxEntry = Annotated[int, typer.Option("--max-entry-size", help="Largest uncompressed entry, in bytes.")]
 MaxTotal = Annotated[int, typer.Option("--max-total-size", help="Most bytes inflated per side.")]
 MaxRatio = Annotated[float, typer.Option("--max-ratio", help="Highest compression ratio of an entry > 1 MiB.")]
@@ -64,8 +64,8 @@ def _write_output(text: str, output: Path | None) -> None:
 
 @app.command()
 def compare(
-    reference: Annotated[Path, typer.Argument(help="The published artifact.")],
-    rebuild: Annotated[Path, typer.Argument(help="The rebuilt artifact.")],
+    reference: Annotated[Path, typer.Argument(metavar="REFERENCE", help="The published artifact.")],
+    rebuild: Annotated[Path, typer.Argument(metavar="REBUILD", help="The rebuilt artifact.")],
     fmt: Annotated[OutputFormat, typer.Option("--format", "-f", help="Output format.")] = OutputFormat.text,
     output: Annotated[Path | None, typer.Option("--output", "-o", help="Write the report here.")] = None,
     show_noise: Annotated[bool, typer.Option("--show-noise", help="List everything canonicalized.")] = False,
@@ -96,7 +96,7 @@ def compare(
 
 @app.command()
 def canonicalize(
-    source: Annotated[Path, typer.Argument(help="The artifact to canonicalize.")],
+    source: Annotated[Path, typer.Argument(metavar="SOURCE", help="The artifact to canonicalize.")],
     output: Annotated[Path, typer.Option("--output", "-o", help="Where to write the canonical JAR.")],
     show_noise: Annotated[bool, typer.Option("--show-noise", help="List everything canonicalized.")] = False,
     enable: EnableOpt = None,
@@ -138,7 +138,8 @@ def list_stabilizers(
 
 @app.command()
 def report(
-    outcome_file: Annotated[Path, typer.Argument(help="A JSON outcome written by 'compare --format json'.")],
+    outcome_file: Annotated[Path, typer.Argument(
+        metavar="OUTCOME", help="A JSON outcome written by 'compare --format json'.")],
     fmt: Annotated[OutputFormat, typer.Option("--format", "-f", help="Output format.")] = OutputFormat.text,
     output: Annotated[Path | None, typer.Option("--output", "-o", help="Write the report here.")] = None,
     show_noise: Annotated[bool, typer.Option("--show-noise", help="List everything canonicalized.")] = False,

@@ -38,6 +38,11 @@ class Budget:
 
     limits: Limits = DEFAULT_LIMITS
     inflated: int = field(default=0)
+    #: Names the artifact in error messages (errors can surface long after reading, while comparing).
+    label: str = ""
+
+    def name(self, what: str) -> str:
+        return f"{self.label}: {what}" if self.label else what
 
     def charge(self, n: int, what: str) -> None:
         self.inflated += n
@@ -69,6 +74,7 @@ def inflate(method: int, data: bytes | memoryview, declared_size: int, crc: int,
     (bad deflate stream, size or CRC different from what the archive declares).
     """
     limits = budget.limits
+    what = budget.name(what)
     if method == 0 and len(data) != declared_size:
         raise EntryDataError(f"{what}: stored entry holds {len(data)} bytes, its declared size is {declared_size}")
     _check_declared(declared_size, len(data), what, limits)

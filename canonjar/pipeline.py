@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
@@ -97,7 +98,9 @@ def _builtin() -> tuple[Stabilizer, ...]:
     return BUILTIN
 
 
-def _plugins() -> list[Stabilizer]:
+@functools.cache
+def _plugins() -> tuple[Stabilizer, ...]:
+    """Stabilizers from installed plugins (discovered once per process)."""
     found: list[Stabilizer] = []
     for ep in sorted(entry_points(group=ENTRY_POINT_GROUP), key=lambda e: e.name):
         try:
@@ -111,7 +114,7 @@ def _plugins() -> list[Stabilizer]:
             if not isinstance(st, Stabilizer):
                 raise UsageError(f"stabilizer plugin {ep.name!r} provides {type(st).__name__}, not a Stabilizer")
             found.append(st)
-    return found
+    return tuple(found)
 
 
 def all_stabilizers(include_plugins: bool = True) -> tuple[Stabilizer, ...]:
@@ -335,8 +338,10 @@ def _nest(arc: Archive, stabilizers: Sequence[Stabilizer], ctx: Context) -> Arch
         try:
             data = e.payload.content(ctx.budget)
             inner = read_zip(data, ctx.budget.limits)
-        except LimitExceeded:
-            raise
+        except LimitExceeded as exc:
+            if str(exc).startswith(ctx.budget.name(path)):
+                raise
+            raise LimitExceeded(ctx.budget.name(f"{path}: {exc}")) from None
         except CanonjarError as exc:
             ctx.trace.append(TraceStep(ctx.side.value, "nested-archives", path, "skipped",
                                        reason=f"not a readable archive ({exc}); compared as plain bytes"))

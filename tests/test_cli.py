@@ -153,6 +153,7 @@ def test_limits_are_options(tmp_path: Path) -> None:
     b.write_bytes(make_zip([Item("zeros.bin", b"\x00" * (3 * 1024 * 1024), level=1)]))
     res = run("compare", str(a), str(b))
     assert res.returncode == 2 and "ratio" in res.stderr and "--max-ratio" in res.stderr
+    assert res.stderr.startswith(f"canonjar: error: {a}: zeros.bin: ")  # which file, which entry
     res = run("compare", "--max-ratio", "5000", str(a), str(b))
     assert res.returncode == 0, res.stderr
     res = run("compare", "--max-ratio", "5000", "--max-entry-size", "1000", str(a), str(b))
