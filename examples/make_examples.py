@@ -116,21 +116,27 @@ def make_rezip(files: dict[str, bytes], dest: Path) -> None:
             zf.writestr(zi, b"")
 
 
-def main() -> None:
+def main(argv: list[str] | None = None) -> None:
+    import argparse
+
+    parser = argparse.ArgumentParser(description="Build the example JARs of canonjar.")
+    parser.add_argument("--out", type=Path, default=HERE, help="directory to write the JARs to (default: examples/)")
+    out = parser.parse_args(argv).out
+    out.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(prefix="canonjar-examples-") as tmp:
         work = Path(tmp)
         classes = work / "classes"
         compile_sources(SRC, classes)
         copy_resources(SRC, classes)
 
-        reference = HERE / "reference.jar"
+        reference = out / "reference.jar"
         make_reference(classes, reference)
 
         # The jar tool rewrites the manifest (it adds Created-By): the rebuild carries the one it wrote.
         with zipfile.ZipFile(reference) as zf:
             manifest = zf.read("META-INF/MANIFEST.MF")
         files = {"META-INF/MANIFEST.MF": manifest, **files_of(classes)}
-        make_rezip(files, HERE / "rebuild.jar")
+        make_rezip(files, out / "rebuild.jar")
 
         # Tampered: one class recompiled from a source with one string constant changed.
         java = SRC / (TAMPER_CLASS + ".java")
@@ -144,10 +150,10 @@ def main() -> None:
         compile_sources(alt_src, alt_classes, classpath=classes)
         tampered = dict(files)
         tampered[TAMPER_CLASS + ".class"] = (alt_classes / (TAMPER_CLASS + ".class")).read_bytes()
-        make_rezip(tampered, HERE / "tampered.jar")
+        make_rezip(tampered, out / "tampered.jar")
 
     for name in ("reference.jar", "rebuild.jar", "tampered.jar"):
-        print(f"wrote examples/{name} ({(HERE / name).stat().st_size} bytes)")
+        print(f"wrote {out / name} ({(out / name).stat().st_size} bytes)")
 
 
 if __name__ == "__main__":
