@@ -34,23 +34,26 @@ class _Digests:
     budget: Budget
     cache: dict[int, tuple[int, str | None, str]] = field(default_factory=dict)
 
-    def load(self, e: Entry) -> tuple[int, str | None, bytes | None, str]:
-        """(size, sha256, content, error) of an entry; only size, digest and error are cached."""
+    def content(self, e: Entry) -> tuple[bytes | None, str]:
+        """The uncompressed content, or None and the reason it cannot be read."""
         try:
-            data = e.payload.content(self.budget)
+            return e.payload.content(self.budget), ""
         except EntryDataError as exc:
             self.cache[id(e)] = (e.payload.size, None, str(exc))
-            return e.payload.size, None, None, str(exc)
-        digest = hashlib.sha256(data).hexdigest()
-        self.cache[id(e)] = (len(data), digest, "")
-        return len(data), digest, data, ""
+            return None, str(exc)
 
-    def get(self, e: Entry) -> tuple[int, str | None, str]:
+    def get(self, e: Entry, data: bytes | None = None) -> tuple[int, str | None, str]:
+        """(size, sha256, error) of an entry, computed once; ``data`` saves inflating it again."""
         hit = self.cache.get(id(e))
         if hit is not None:
             return hit
-        size, digest, _data, err = self.load(e)
-        return size, digest, err
+        if data is None:
+            data, _err = self.content(e)
+            if data is None:
+                return self.cache[id(e)]
+        res = (len(data), hashlib.sha256(data).hexdigest(), "")
+        self.cache[id(e)] = res
+        return res
 
 
 def _keys(entries: Sequence[Entry]) -> list[tuple[bytes, int]]:
@@ -169,16 +172,18 @@ class _Comparer:
         if a.nested is not None and b.nested is not None:
             self.archives(a.nested, b.nested)
             return
-        ls, lh, lc, lerr = self.left.load(a)
-        rs, rh, rc, rerr = self.right.load(b)
-        if lerr or rerr:
+        lc, lerr = self.left.content(a)
+        rc, rerr = self.right.content(b)
+        if lc is not None and lc == rc:  # equal content: nothing to hash or report
+            return
+        ls, lh, _ = self.left.get(a, lc)
+        rs, rh, _ = self.right.get(b, rc)
+        if lc is None or rc is None:
             self.out.append(Difference(path, DifferenceKind.CHANGED, "corrupt-data", _UNKNOWN, None, None,
                                        ls, rs, lh, rh, None, 0, "; ".join(x for x in (lerr, rerr) if x)))
             return
-        if lh == rh:
-            return
         detail, omitted, note = None, 0, ""
-        if lc is not None and rc is not None and _is_text(lc) and _is_text(rc):
+        if _is_text(lc) and _is_text(rc):
             if max(lc.count(b"\n"), rc.count(b"\n")) > TEXT_DIFF_MAX_LINES:
                 note = f"text has more than {TEXT_DIFF_MAX_LINES} lines; no line diff"
             else:
