@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 
 from .errors import EntryDataError
 from .limits import Budget
-from .model import Archive, Entry
+from .model import Archive, Entry, entry_keys
 from .outcome import Difference, DifferenceKind
 from .taxonomy import Category
 from .zipfmt import FLAG_DATA_DESCRIPTOR, FLAG_UTF8
@@ -56,14 +56,6 @@ class _Digests:
         return res
 
 
-def _keys(entries: Sequence[Entry]) -> list[tuple[bytes, int]]:
-    seen: dict[bytes, int] = {}
-    out = []
-    for e in entries:
-        k = seen.get(e.name, 0)
-        seen[e.name] = k + 1
-        out.append((e.name, k))
-    return out
 
 
 def _is_text(data: bytes) -> bool:
@@ -105,7 +97,7 @@ class _Comparer:
                                    note))
 
     def archives(self, la: Archive, ra: Archive) -> None:
-        lkeys, rkeys = _keys(la.entries), _keys(ra.entries)
+        lkeys, rkeys = entry_keys(la.entries), entry_keys(ra.entries)
         lmap = dict(zip(lkeys, la.entries, strict=True))
         rmap = dict(zip(rkeys, ra.entries, strict=True))
         prefix = la.prefix

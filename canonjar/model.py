@@ -9,13 +9,14 @@ from __future__ import annotations
 
 import hashlib
 import zlib
+from collections.abc import Sequence
 from dataclasses import dataclass, fields, replace
 from typing import Any
 
 from .limits import Budget, inflate
 from .zipfmt import Finding, ZipArchive, ZipMember, decode_name
 
-__all__ = ["NESTED_SUFFIXES", "Archive", "Entry", "Payload", "archive_from_zip"]
+__all__ = ["NESTED_SUFFIXES", "Archive", "Entry", "Payload", "archive_from_zip", "entry_keys"]
 
 NESTED_SUFFIXES = (".jar", ".war", ".ear", ".zip", ".rar", ".aar", ".hpi", ".jpi", ".kar", ".sar")
 
@@ -140,6 +141,17 @@ class Archive:
 
     def path_of(self, entry: Entry) -> str:
         return self.prefix + entry.path
+
+
+def entry_keys(entries: Sequence[Entry]) -> list[tuple[bytes, int]]:
+    """Identity of each entry for matching: its name and how many earlier entries have the same name."""
+    seen: dict[bytes, int] = {}
+    keys = []
+    for e in entries:
+        k = seen.get(e.name, 0)
+        seen[e.name] = k + 1
+        keys.append((e.name, k))
+    return keys
 
 
 def _entry_from_member(m: ZipMember, prefix: str) -> Entry:

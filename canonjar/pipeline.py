@@ -12,7 +12,7 @@ from typing import Union
 
 from .errors import CanonjarError, EntryDataError, LimitExceeded, StabilizerSkip, UsageError
 from .limits import Budget
-from .model import COMPARED_FIELDS, NESTED_SUFFIXES, Archive, Entry, Payload, archive_from_zip
+from .model import COMPARED_FIELDS, NESTED_SUFFIXES, Archive, Entry, Payload, archive_from_zip, entry_keys
 from .outcome import FieldChange, TraceStep
 from .taxonomy import Category
 from .zipfmt import read_zip
@@ -250,14 +250,6 @@ def _run_entry_stabilizer(st: Stabilizer, arc: Archive, ctx: Context) -> Archive
     return arc.replace(entries=tuple(out)) if changed else arc
 
 
-def _key_list(entries: Sequence[Entry]) -> list[tuple[bytes, int]]:
-    seen: dict[bytes, int] = {}
-    keys = []
-    for e in entries:
-        k = seen.get(e.name, 0)
-        seen[e.name] = k + 1
-        keys.append((e.name, k))
-    return keys
 
 
 def _run_archive_stabilizer(st: Stabilizer, arc: Archive, ctx: Context) -> Archive:
@@ -275,8 +267,8 @@ def _run_archive_stabilizer(st: Stabilizer, arc: Archive, ctx: Context) -> Archi
             return arc
         if not isinstance(new, Archive) or not all(isinstance(e, Entry) for e in new.entries):
             raise TypeError(f"returned {type(new).__name__}, not an Archive of Entries")
-        old_keys = _key_list(arc.entries)
-        new_keys = _key_list(new.entries)
+        old_keys = entry_keys(arc.entries)
+        new_keys = entry_keys(new.entries)
         old_map = dict(zip(old_keys, arc.entries, strict=True))
         new_map = dict(zip(new_keys, new.entries, strict=True))
         invented = [new_map[k] for k in new_keys if k not in old_map]

@@ -11,7 +11,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-__all__ = ["Item", "java_home", "jdk_tool", "make_zip", "real_jars", "run_java"]
+__all__ = ["Item", "StreamSink", "java_home", "jdk_tool", "make_zip", "real_jars", "run_java"]
 
 
 @dataclass
@@ -28,23 +28,26 @@ class Item:
     comment: bytes = b""
 
 
+class StreamSink(io.RawIOBase):
+    """A write-only, non-seekable stream: zipfile then writes data descriptors (flag bit 3)."""
+
+    def __init__(self) -> None:
+        self.buf = bytearray()
+
+    def writable(self) -> bool:
+        return True
+
+    def write(self, b: bytes) -> int:  # type: ignore[override]
+        self.buf += b
+        return len(b)
+
+
 def make_zip(items: Iterable[Item], comment: bytes = b"", streamed: bool = False) -> bytes:
     """A zip built by Python's zipfile with exactly the given entries, in the given order.
 
     ``streamed`` writes to a non-seekable stream, so entries get data descriptors (flag bit 3).
     """
-    class _Sink(io.RawIOBase):
-        def __init__(self) -> None:
-            self.buf = bytearray()
-
-        def writable(self) -> bool:
-            return True
-
-        def write(self, b: bytes) -> int:  # type: ignore[override]
-            self.buf += b
-            return len(b)
-
-    sink: io.BytesIO | _Sink = _Sink() if streamed else io.BytesIO()
+    sink: io.BytesIO | StreamSink = StreamSink() if streamed else io.BytesIO()
     with zipfile.ZipFile(sink, "w") as zf:  # type: ignore[arg-type]
         for it in items:
             zi = zipfile.ZipInfo(it.name, it.date_time)
@@ -69,7 +72,7 @@ def make_zip(items: Iterable[Item], comment: bytes = b"", streamed: bool = False
             else:
                 zf.writestr(zi, it.data)
         zf.comment = comment
-    return bytes(sink.buf) if isinstance(sink, _Sink) else sink.getvalue()
+    return bytes(sink.buf) if isinstance(sink, StreamSink) else sink.getvalue()
 
 
 def java_home() -> Path | None:

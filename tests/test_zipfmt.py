@@ -22,7 +22,7 @@ from hypothesis import strategies as st
 
 from canonjar import ArchiveError, CanonjarError, Verdict, compare_bytes, select_stabilizers
 from canonjar.zipfmt import read_zip
-from tests.helpers import Item, jdk_tool, make_zip, real_jars
+from tests.helpers import Item, StreamSink, jdk_tool, make_zip, real_jars
 
 STABS = select_stabilizers()
 
@@ -207,23 +207,12 @@ def test_jar_tool_round_trip(tmp_path: Path, hello_jar: Path) -> None:
 # ------------------------------------------------------------------------------------ round trips: zipfile
 
 def _zip64_forced(streamed: bool) -> bytes:
-    class Sink(io.RawIOBase):
-        def __init__(self) -> None:
-            self.buf = bytearray()
-
-        def writable(self) -> bool:
-            return True
-
-        def write(self, b: bytes) -> int:  # type: ignore[override]
-            self.buf += b
-            return len(b)
-
-    sink: io.BytesIO | Sink = Sink() if streamed else io.BytesIO()
+    sink: io.BytesIO | StreamSink = StreamSink() if streamed else io.BytesIO()
     with zipfile.ZipFile(sink, "w", compression=zipfile.ZIP_DEFLATED) as zf:  # type: ignore[arg-type]
         for i in range(3):
             with zf.open(f"dir/f{i}.bin", "w", force_zip64=True) as fh:
                 fh.write(bytes([i]) * 5000 + b"tail")
-    return bytes(sink.buf) if isinstance(sink, Sink) else sink.getvalue()
+    return bytes(sink.buf) if isinstance(sink, StreamSink) else sink.getvalue()
 
 
 ZIPFILE_CASES: dict[str, Callable[[], bytes]] = {
