@@ -415,11 +415,11 @@ def read_zip(data: bytes | bytearray | memoryview, limits: Limits = DEFAULT_LIMI
                             "(raise it with --max-archive-size)")
     findings: list[Finding] = []
     end, other_ends = _find_end(buf)
-    if end.disk != 0 or end.cd_disk != 0 or end.disk_entries != end.total_entries:
-        if end.disk in (0, 0xFFFF) and end.cd_disk in (0, 0xFFFF):
-            pass
-        else:
-            raise ArchiveError("multi-disk (spanned) zip archives are not supported")
+    if end.disk not in (0, 0xFFFF) or end.cd_disk not in (0, 0xFFFF):
+        raise ArchiveError("multi-disk (spanned) zip archives are not supported")
+    if end.disk_entries != end.total_entries:
+        findings.append(Finding("entry-count-mismatch", "", f"end record declares {end.disk_entries} entries on "
+                                f"this disk but {end.total_entries} in total"))
 
     zip64_end: Zip64End | None = None
     zip64_loc: Zip64Locator | None = None

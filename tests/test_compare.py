@@ -169,3 +169,13 @@ def test_stored_nested_jars_and_signatures_in_comments_are_not_end_records() -> 
                                      comment=b"PK\x05\x06 not an end record")])
     out = compare_bytes(outer, outer)
     assert out.findings == ()
+
+
+def test_end_record_counts_that_disagree_are_a_finding() -> None:
+    import struct
+
+    data = bytearray(make_zip([MANIFEST, Item("a.txt", b"x")]))
+    at = data.rfind(b"PK\x05\x06")
+    struct.pack_into("<H", data, at + 8, 1)  # entries on this disk: 1, total: 2
+    codes = {f.code for f in compare_bytes(bytes(data), bytes(data) + b"").findings}
+    assert "entry-count-mismatch" in codes
