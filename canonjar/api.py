@@ -15,9 +15,9 @@ from .compare import compare_archives
 from .errors import CanonjarError, UsageError
 from .limits import DEFAULT_LIMITS, Budget, Limits
 from .model import Archive, archive_from_zip
-from .outcome import ArtifactInfo, Outcome, OutcomeFinding, TraceStep, Verdict
+from .outcome import ArtifactInfo, Evidence, Outcome, OutcomeFinding, TraceStep, Verdict
 from .pipeline import Context, Side, Stabilizer, run_pipeline, select_stabilizers
-from .zipfmt import ZipArchive, read_zip
+from .zipfmt import Finding, ZipArchive, read_zip
 
 __all__ = ["SideResult", "canonicalize_bytes", "canonicalize_file", "compare_bytes", "compare_files",
            "stabilize"]
@@ -33,10 +33,14 @@ class SideResult:
     canonical: Archive
     trace: tuple[TraceStep, ...]
     budget: Budget
+    stabilizer_findings: tuple[Finding, ...] = ()
+    evidence: tuple[Evidence, ...] = ()
 
     def findings(self, side: str) -> list[OutcomeFinding]:
+        """Structural findings of the archive (nested ones included), then those the stabilizers reported."""
         found: list[OutcomeFinding] = []
         _collect_findings(self.canonical, side, found)
+        found.extend(OutcomeFinding(side, f.code, f.path, f.message) for f in self.stabilizer_findings)
         return found
 
 
@@ -102,7 +106,8 @@ def stabilize(data: bytes, name: str, side: Side, stabilizers: Sequence[Stabiliz
     ctx = Context(side=side, budget=budget)
     canonical = run_pipeline(original, stabilizers, ctx)
     info = ArtifactInfo(name, len(data), hashlib.sha256(data).hexdigest())
-    return SideResult(info, data, original, canonical, tuple(ctx.trace), budget)
+    return SideResult(info, data, original, canonical, tuple(ctx.trace), budget, tuple(ctx.findings),
+                      tuple(ctx.evidence))
 
 
 def _effective(trace: Sequence[TraceStep], side: str) -> tuple[str, ...]:
@@ -141,7 +146,8 @@ def _compare_bytes(ref: bytes, rebuild: bytes, ref_name: str, rebuild_name: str,
         effective = (("reference", _effective(trace, "reference")), ("rebuild", _effective(trace, "rebuild")))
         diffs = compare_archives(left.canonical, right.canonical, left.budget, right.budget)
         verdict = Verdict.DIFFERENT if (diffs or findings) else Verdict.EQUIVALENT
-        return Outcome(verdict, left.info, right.info, names, effective, diffs, findings, trace)
+        return Outcome(verdict, left.info, right.info, names, effective, diffs, findings, trace,
+                       evidence=left.evidence + right.evidence)
     except CanonjarError as exc:
         return Outcome(Verdict.ERROR, stabilizers=names, error=str(exc))
     except MemoryError:

@@ -16,6 +16,7 @@ __all__ = [
     "ArtifactInfo",
     "Difference",
     "DifferenceKind",
+    "Evidence",
     "FieldChange",
     "Outcome",
     "OutcomeFinding",
@@ -83,6 +84,17 @@ class OutcomeFinding:
 
 
 @dataclass(frozen=True)
+class Evidence:
+    """A value a stabilizer verified, or removed but kept for the report (e.g. Build-Jdk ``17.0.2``)."""
+
+    side: str
+    stabilizer: str
+    key: str
+    value: str
+    path: str = ""
+
+
+@dataclass(frozen=True)
 class FieldChange:
     field: str
     old: str
@@ -111,6 +123,7 @@ class Outcome:
     findings: tuple[OutcomeFinding, ...] = ()
     trace: tuple[TraceStep, ...] = ()
     error: str | None = None
+    evidence: tuple[Evidence, ...] = ()
     schema_version: int = SCHEMA_VERSION
 
     @property

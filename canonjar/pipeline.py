@@ -13,9 +13,9 @@ from typing import Union
 from .errors import CanonjarError, EntryDataError, LimitExceeded, StabilizerSkip, UsageError
 from .limits import Budget
 from .model import COMPARED_FIELDS, NESTED_SUFFIXES, Archive, Entry, Payload, archive_from_zip, entry_keys
-from .outcome import FieldChange, TraceStep
+from .outcome import Evidence, FieldChange, TraceStep
 from .taxonomy import Category
-from .zipfmt import read_zip
+from .zipfmt import Finding, read_zip
 
 __all__ = [
     "ENTRY_POINT_GROUP",
@@ -81,6 +81,13 @@ class Context:
     side: Side
     budget: Budget
     trace: list[TraceStep] = field(default_factory=list)
+    #: Values a stabilizer verified, or removed but that a report should still show (Build-Jdk, commit id).
+    evidence: list[Evidence] = field(default_factory=list)
+    #: Anomalies a stabilizer found in an entry (a malformed manifest): they make the verdict "different".
+    findings: list[Finding] = field(default_factory=list)
+    #: Set by the pipeline: the running stabilizer and the path prefix of the archive being processed.
+    stabilizer: str = ""
+    prefix: str = ""
 
     def content(self, entry: Entry) -> bytes:
         """The uncompressed content of ``entry`` (bounded by the limits)."""
@@ -88,6 +95,20 @@ class Context:
             return entry.payload.content(self.budget)
         except EntryDataError as exc:
             raise StabilizerSkip(str(exc)) from None
+
+    def path(self, entry: Entry) -> str:
+        """The full display path of ``entry`` (``outer.jar!/inner/path`` inside nested archives)."""
+        return self.prefix + entry.path
+
+    def record(self, key: str, value: str, entry: Entry | None = None) -> None:
+        """Keep ``value`` as evidence under ``key`` (for example ``build-jdk`` = ``17.0.2``)."""
+        where = self.path(entry) if entry is not None else self.prefix.removesuffix("!/")
+        self.evidence.append(Evidence(self.side.value, self.stabilizer, key, value, where))
+
+    def finding(self, code: str, entry: Entry | None, message: str) -> None:
+        """Report an anomaly found while stabilizing (it makes the verdict "different")."""
+        where = self.path(entry) if entry is not None else self.prefix.removesuffix("!/")
+        self.findings.append(Finding(code, where, message))
 
 
 # --------------------------------------------------------------------------------------------- registry
@@ -349,6 +370,13 @@ def _nest(arc: Archive, stabilizers: Sequence[Stabilizer], ctx: Context) -> Arch
 def run_pipeline(arc: Archive, stabilizers: Sequence[Stabilizer], ctx: Context) -> Archive:
     """Run ``stabilizers`` in order over one side's archive (and, recursively, its nested archives)."""
     arc = _nest(arc, stabilizers, ctx)
-    for st in stabilizers:
-        arc = _run_entry_stabilizer(st, arc, ctx) if st.scope is Scope.ENTRY else _run_archive_stabilizer(st, arc, ctx)
+    outer = ctx.stabilizer, ctx.prefix
+    ctx.prefix = arc.prefix
+    try:
+        for st in stabilizers:
+            ctx.stabilizer = st.name
+            run = _run_entry_stabilizer if st.scope is Scope.ENTRY else _run_archive_stabilizer
+            arc = run(st, arc, ctx)
+    finally:
+        ctx.stabilizer, ctx.prefix = outer
     return arc

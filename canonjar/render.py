@@ -70,6 +70,16 @@ def render_text(outcome: Outcome, show_noise: bool = False, color: bool = False)
         eff = outcome.effective_for(side)
         if eff:
             out.append(f"  canonicalized on {side}: {', '.join(eff)}")
+    if outcome.evidence:
+        out.append("evidence kept by stabilizers:")
+        by_key: dict[str, dict[str, list[str]]] = {}
+        for ev in outcome.evidence:
+            values = by_key.setdefault(ev.key, {}).setdefault(ev.side, [])
+            if ev.value not in values:
+                values.append(ev.value)
+        for key, sides in by_key.items():
+            shown = "; ".join(f"{side} {', '.join(vals)}" for side, vals in sides.items())
+            out.append(f"  {key}: {shown}")
     if outcome.findings:
         out.append("findings (structural anomalies, never normalized):")
         for f in outcome.findings:

@@ -22,6 +22,7 @@ from canonjar import (
     Entry,
     EntryDataError,
     LimitExceeded,
+    Outcome,
     Scope,
     Stabilizer,
     StabilizerSkip,
@@ -596,3 +597,27 @@ def test_stored_size_that_lies_is_a_finding_and_corrupt_data() -> None:
     out = compare_bytes(good, bad)
     assert out.verdict is Verdict.DIFFERENT
     assert [d.aspect for d in out.differences] == ["corrupt-data"]  # not a misleading ratio error
+
+
+def test_stabilizers_record_evidence_and_findings_with_full_paths() -> None:
+    def note(e: Entry, ctx: Context) -> Entry:
+        if e.name == b"x.txt":
+            ctx.record("build-jdk", ctx.content(e).decode().strip(), e)
+            ctx.finding("odd-file", e, "x.txt is odd")
+        return e
+
+    inner_ref = jar(Item("x.txt", b"17.0.2\n"))
+    inner_reb = jar(Item("x.txt", b"21.0.1\n"))
+    ref = jar(Item("lib/in.jar", inner_ref, method=zipfile.ZIP_STORED))
+    reb = jar(Item("lib/in.jar", inner_reb, method=zipfile.ZIP_STORED))
+    out = compare_bytes(ref, reb, stabilizers=[stab("noter", note)])
+    assert [(ev.side, ev.stabilizer, ev.key, ev.value, ev.path) for ev in out.evidence] == [
+        ("reference", "noter", "build-jdk", "17.0.2", "lib/in.jar!/x.txt"),
+        ("rebuild", "noter", "build-jdk", "21.0.1", "lib/in.jar!/x.txt")]
+    assert [(f.side, f.code, f.path) for f in out.findings] == [
+        ("reference", "odd-file", "lib/in.jar!/x.txt"), ("rebuild", "odd-file", "lib/in.jar!/x.txt")]
+    assert out.verdict is Verdict.DIFFERENT
+    assert Outcome.from_json(out.to_json()) == out
+    from canonjar.render import render_text
+
+    assert "build-jdk: reference 17.0.2; rebuild 21.0.1" in render_text(out)
