@@ -408,7 +408,8 @@ def _parse_descriptor(buf: memoryview, at: int, limit: int, central: CentralHead
 
 def read_zip(data: bytes | bytearray | memoryview, limits: Limits = DEFAULT_LIMITS) -> ZipArchive:
     """Parse ``data`` strictly. Raises :class:`ArchiveError` when it cannot be read at all."""
-    buf = memoryview(data).cast("B") if not isinstance(data, bytes) else memoryview(data)
+    raw = data if isinstance(data, bytes) else bytes(data)
+    buf = memoryview(raw)  # zero-copy slices for entry data; ``raw`` for small header fields
     n = len(buf)
     if n > limits.max_archive_size:
         raise LimitExceeded(f"archive size {n} exceeds the limit of {limits.max_archive_size} bytes "
@@ -470,7 +471,7 @@ def read_zip(data: bytes | bytearray | memoryview, limits: Limits = DEFAULT_LIMI
     centrals: list[CentralHeader] = []
     pos = cd_start
     while pos < cd_region_end:
-        if pos + _CENTRAL.size > cd_region_end or bytes(buf[pos:pos + 4]) != CENTRAL_SIG:
+        if pos + _CENTRAL.size > cd_region_end or not raw.startswith(CENTRAL_SIG, pos):
             raise ArchiveError(f"corrupt central directory at offset {pos}: no central file header signature")
         f = _CENTRAL.unpack_from(buf, pos)
         (_sig, vmade, vneed, flags, method, mtime, mdate, crc, cs, us, nlen, elen, clen, dstart, iattr,
@@ -479,9 +480,9 @@ def read_zip(data: bytes | bytearray | memoryview, limits: Limits = DEFAULT_LIMI
         if hend > cd_region_end:
             raise ArchiveError(f"corrupt central directory at offset {pos}: header runs past the directory")
         p = pos + _CENTRAL.size
-        name = bytes(buf[p:p + nlen])
-        extra = bytes(buf[p + nlen:p + nlen + elen])
-        comment = bytes(buf[p + nlen + elen:hend])
+        name = raw[p:p + nlen]
+        extra = raw[p + nlen:p + nlen + elen]
+        comment = raw[p + nlen + elen:hend]
         ch = CentralHeader(pos, vmade, vneed, flags, method, mtime, mdate, crc, cs, us, dstart, iattr, eattr,
                            loff, name, extra, comment, cs, us, loff)
         if 0xFFFFFFFF in (us, cs, loff) or dstart == 0xFFFF:
@@ -520,15 +521,15 @@ def read_zip(data: bytes | bytearray | memoryview, limits: Limits = DEFAULT_LIMI
         at = ch.local_offset + shift
         rec = locals_by_offset.get(at)
         if rec is None:
-            if at < 0 or at + _LOCAL.size > cd_start or bytes(buf[at:at + 4]) != LOCAL_SIG:
+            if at < 0 or at + _LOCAL.size > cd_start or not raw.startswith(LOCAL_SIG, at):
                 raise ArchiveError(f"entry {path!r}: no local file header at offset {at}")
             (_s, lvneed, lflags, lmethod, lmtime, lmdate, lcrc, lcs, lus, lnlen,
              lelen) = _LOCAL.unpack_from(buf, at)
             p = at + _LOCAL.size
             if p + lnlen + lelen > n:
                 raise ArchiveError(f"entry {path!r}: local header runs past the end of the file")
-            lname = bytes(buf[p:p + lnlen])
-            lextra = bytes(buf[p + lnlen:p + lnlen + lelen])
+            lname = raw[p:p + lnlen]
+            lextra = raw[p + lnlen:p + lnlen + lelen]
             dstart = p + lnlen + lelen
             dend = dstart + ch.csize
             if dend > n:
