@@ -200,7 +200,7 @@ def names(data: bytes) -> list[str]:
 # --------------------------------------------------------------------------------------------- sanity
 
 def test_every_builtin_stabilizer_has_a_table() -> None:
-    assert tuple(s.name for s in BUILTIN) == ALL_NAMES
+    assert tuple(s.name for s in BUILTIN if s.name.startswith("zip-")) == ALL_NAMES
     assert {p.values[0] for p in ROWS} == set(ALL_NAMES)  # type: ignore[attr-defined]
     assert {p.values[0] for p in TRACE_ROWS} | {"zip-compression"} == set(ALL_NAMES)  # type: ignore[attr-defined]
 

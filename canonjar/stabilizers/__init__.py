@@ -9,6 +9,13 @@ from __future__ import annotations
 
 from ..pipeline import Stabilizer
 from . import (
+    git_properties,
+    javadoc_timestamp,
+    pom_properties,
+    properties_timestamp,
+    sbom_cyclonedx,
+    sbom_spdx,
+    source_newlines,
     zip_comments,
     zip_compression,
     zip_data_descriptor,
@@ -25,6 +32,15 @@ from . import (
 __all__ = ["BUILTIN"]
 
 BUILTIN: tuple[Stabilizer, ...] = (
+    # Build and versioning files (content), before the zip container.
+    pom_properties.STABILIZER,
+    git_properties.STABILIZER,
+    properties_timestamp.STABILIZER,
+    sbom_cyclonedx.STABILIZER,
+    sbom_spdx.STABILIZER,
+    javadoc_timestamp.STABILIZER,
+    source_newlines.STABILIZER,
+    # The zip container.
     zip_directory_entries.STABILIZER,
     zip_entry_order.STABILIZER,
     zip_timestamps.STABILIZER,

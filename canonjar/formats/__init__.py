@@ -1,0 +1,1 @@
+"""Byte-faithful codecs of the file formats stabilizers rewrite (MANIFEST.MF, .properties, ...)."""
