@@ -10,7 +10,12 @@ from __future__ import annotations
 from ..pipeline import Stabilizer
 from . import (
     git_properties,
+    jar_signature,
     javadoc_timestamp,
+    manifest_attribute_order,
+    manifest_build_metadata,
+    manifest_layout,
+    manifest_value_order,
     pom_properties,
     properties_timestamp,
     sbom_cyclonedx,
@@ -32,6 +37,12 @@ from . import (
 __all__ = ["BUILTIN"]
 
 BUILTIN: tuple[Stabilizer, ...] = (
+    # Signatures first: they go before the manifest stabilizers look at the remaining Name sections.
+    jar_signature.STABILIZER,
+    manifest_build_metadata.STABILIZER,
+    manifest_value_order.STABILIZER,
+    manifest_attribute_order.STABILIZER,
+    manifest_layout.STABILIZER,
     # Build and versioning files (content), before the zip container.
     pom_properties.STABILIZER,
     git_properties.STABILIZER,
