@@ -8,6 +8,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from .errors import EntryDataError
+from .formats.javasrc import java_tokens_equal
 from .limits import Budget
 from .model import Archive, Entry, entry_keys
 from .outcome import Difference, DifferenceKind
@@ -180,6 +181,11 @@ class _Comparer:
                 note = f"text has more than {TEXT_DIFF_MAX_LINES} lines; no line diff"
             else:
                 detail, omitted = unified_diff(lc, rc, path)
+            if path.endswith(".java"):
+                same_code = java_tokens_equal(lc, rc)
+                note = {True: "Java source differs only in whitespace and comments (same tokens)",
+                        False: "Java source differs in code (different tokens)",
+                        None: "Java source could not be tokenized to tell layout from code"}[same_code]
         if (a.nested is None) != (b.nested is None):
             note = "; ".join(x for x in (note, "readable as a nested archive on one side only") if x)
         self.out.append(Difference(path, DifferenceKind.CHANGED, "content", _UNKNOWN, None, None, ls, rs, lh, rh,

@@ -70,6 +70,10 @@ def render_text(outcome: Outcome, show_noise: bool = False, color: bool = False)
         eff = outcome.effective_for(side)
         if eff:
             out.append(f"  canonicalized on {side}: {', '.join(eff)}")
+    for side in ("reference", "rebuild"):
+        signed = [ev.value for ev in outcome.evidence if ev.side == side and ev.key == "signature-removed"]
+        if signed:
+            out.append(f"  signature removed on {side} side ({', '.join(signed)}): signatures were not compared")
     if outcome.evidence:
         out.append("evidence kept by stabilizers:")
         by_key: dict[str, dict[str, list[str]]] = {}

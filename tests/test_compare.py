@@ -178,3 +178,15 @@ def test_end_record_counts_that_disagree_are_a_finding() -> None:
     struct.pack_into("<H", data, at + 8, 1)  # entries on this disk: 1, total: 2
     codes = {f.code for f in compare_bytes(bytes(data), bytes(data) + b"").findings}
     assert "entry-count-mismatch" in codes
+
+
+@pytest.mark.parametrize("new,note", [
+    (b"class A {\r\n  // other comment\r\n  int x = 1;\r\n}\r\n", "only in whitespace and comments"),
+    (b"class A { int x = 2; }\n", "differs in code"),
+])
+def test_java_source_differences_say_layout_or_code(new: bytes, note: str) -> None:
+    old = b"class A {\n  int x = 1; // one\n}\n"
+    out = compare_bytes(make_zip([Item("src/A.java", old)]), make_zip([Item("src/A.java", new)]),
+                        stabilizers=select_stabilizers(disable=["source-newlines"]))
+    [d] = out.differences
+    assert d.kind is DifferenceKind.CHANGED and note in d.note

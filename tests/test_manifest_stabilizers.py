@@ -619,6 +619,11 @@ def test_really_signed_jar_reverse_direction(signed_pair: tuple[bytes, bytes]) -
     o = compare_bytes(signed, unsigned, stabilizers=EVERYTHING)
     assert o.verdict is Verdict.EQUIVALENT
     assert [e.side for e in o.evidence if e.key == "signature-removed"] == ["reference"]
+    from canonjar.render import render_text
+
+    text = render_text(o)
+    assert "signature removed on reference side (META-INF/RELEASE.EC, META-INF/RELEASE.SF)" in text
+    assert "signature removed on rebuild side" not in text
 
 
 def test_jar_tool_manifest_layout_is_already_canonical(signed_pair: tuple[bytes, bytes]) -> None:
