@@ -17,6 +17,8 @@ from .limits import DEFAULT_LIMITS, Budget, Limits
 from .model import Archive, archive_from_zip
 from .outcome import ArtifactInfo, Evidence, Outcome, OutcomeFinding, TraceStep, Verdict
 from .pipeline import Context, Side, Stabilizer, run_pipeline, select_stabilizers
+from .taxonomy import classify
+from .taxonomy.classfile import annotate_differences
 from .zipfmt import Finding, ZipArchive, read_zip
 
 __all__ = ["SideResult", "canonicalize_bytes", "canonicalize_file", "compare_bytes", "compare_files",
@@ -145,9 +147,11 @@ def _compare_bytes(ref: bytes, rebuild: bytes, ref_name: str, rebuild_name: str,
         findings = tuple(left.findings("reference") + right.findings("rebuild"))
         effective = (("reference", _effective(trace, "reference")), ("rebuild", _effective(trace, "rebuild")))
         diffs = compare_archives(left.canonical, right.canonical, left.budget, right.budget)
+        # Say how changed class files differ (for the taxonomy), then classify differences and noise.
+        diffs = annotate_differences(diffs, left.canonical, right.canonical, left.budget, right.budget)
         verdict = Verdict.DIFFERENT if (diffs or findings) else Verdict.EQUIVALENT
-        return Outcome(verdict, left.info, right.info, names, effective, diffs, findings, trace,
-                       evidence=left.evidence + right.evidence)
+        return classify(Outcome(verdict, left.info, right.info, names, effective, diffs, findings, trace,
+                                evidence=left.evidence + right.evidence))
     except CanonjarError as exc:
         return Outcome(Verdict.ERROR, stabilizers=names, error=str(exc))
     except MemoryError:

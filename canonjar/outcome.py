@@ -18,6 +18,7 @@ __all__ = [
     "DifferenceKind",
     "Evidence",
     "FieldChange",
+    "NoiseSummary",
     "Outcome",
     "OutcomeFinding",
     "TraceStep",
@@ -56,7 +57,11 @@ class ArtifactInfo:
 
 @dataclass(frozen=True)
 class Difference:
-    """One residual difference after canonicalization. ``left`` is the reference, ``right`` the rebuild."""
+    """One residual difference after canonicalization. ``left`` is the reference, ``right`` the rebuild.
+
+    ``category``, ``root_cause``, ``mitigation``, ``hint`` and ``explanation`` are filled by
+    :func:`canonjar.taxonomy.classify`: ``explanation`` says why the rule matched, quoting the evidence of
+    both sides (for example the two ``build-jdk`` values)."""
 
     path: str
     kind: DifferenceKind
@@ -71,6 +76,10 @@ class Difference:
     diff: str | None = None
     diff_omitted_lines: int = 0
     note: str = ""
+    root_cause: str = "unknown"
+    mitigation: str = ""
+    hint: str = ""
+    explanation: str = ""
 
 
 @dataclass(frozen=True)
@@ -112,6 +121,19 @@ class TraceStep:
 
 
 @dataclass(frozen=True)
+class NoiseSummary:
+    """What the stabilizers removed on one side for one root cause: how many trace steps, by which
+    stabilizers, and the evidence values recorded with them (``build-jdk=17.0.2``)."""
+
+    side: str
+    root_cause: str
+    category: str
+    steps: int
+    stabilizers: tuple[str, ...] = ()
+    values: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
 class Outcome:
     verdict: Verdict
     reference: ArtifactInfo | None = None
@@ -124,6 +146,8 @@ class Outcome:
     trace: tuple[TraceStep, ...] = ()
     error: str | None = None
     evidence: tuple[Evidence, ...] = ()
+    #: The noise removed, per side and root cause (filled by :func:`canonjar.taxonomy.classify`).
+    noise: tuple[NoiseSummary, ...] = ()
     schema_version: int = SCHEMA_VERSION
 
     @property

@@ -6,6 +6,7 @@ from collections import Counter
 from collections.abc import Callable
 
 from .outcome import Difference, Outcome, Verdict
+from .taxonomy import CATEGORY_DESCRIPTIONS, Category, classify, root_cause
 
 __all__ = ["render_text"]
 
@@ -25,7 +26,7 @@ def _digest(h: str | None) -> str:
 
 
 def _difference(d: Difference, style: Style) -> list[str]:
-    head = f"  {style(d.kind.value, 'kind'):<9} {d.path}"
+    head = f"  {style(d.kind.value, 'kind'):<9} {d.path}  <{d.root_cause}>"
     if d.aspect not in ("content", "presence"):
         head += f"  [{d.aspect}]"
     lines = [head]
@@ -37,6 +38,8 @@ def _difference(d: Difference, style: Style) -> list[str]:
                      f"sha256 {_digest(d.left_sha256)} -> {_digest(d.right_sha256)}")
     if d.note:
         lines.append(f"      note: {d.note}")
+    if d.explanation:
+        lines.append(f"      why: {d.explanation}")
     if d.diff:
         lines.extend("      " + ln for ln in d.diff.rstrip("\n").split("\n"))
         if d.diff_omitted_lines:
@@ -44,8 +47,58 @@ def _difference(d: Difference, style: Style) -> list[str]:
     return lines
 
 
+def _needs_classification(outcome: Outcome) -> bool:
+    """True for an outcome nobody classified (e.g. loaded from the JSON of an older canonjar)."""
+    return (any(not d.mitigation for d in outcome.differences)
+            or (not outcome.noise and any(t.action != "skipped" for t in outcome.trace)))
+
+
+def _category_order(category: str) -> int:
+    values = [c.value for c in Category]
+    return values.index(category) if category in values else len(values)
+
+
+def _grouped(outcome: Outcome, style: Style) -> list[str]:
+    """Residual differences grouped by category, then by root cause (with its mitigation and hint)."""
+    out: list[str] = []
+    cats = sorted({d.category for d in outcome.differences}, key=lambda c: (_category_order(c), c))
+    for cat in cats:
+        in_cat = [d for d in outcome.differences if d.category == cat]
+        desc = CATEGORY_DESCRIPTIONS.get(Category(cat)) if cat in Category.__members__.values() else None
+        out.append(f" {cat} ({len(in_cat)})" + (f": {desc}" if desc else ""))
+        causes: list[str] = []
+        for d in in_cat:
+            if d.root_cause not in causes:
+                causes.append(d.root_cause)
+        for cause in causes:
+            ds = [d for d in in_cat if d.root_cause == cause]
+            first = ds[0]
+            out.append(f"  root cause {cause} ({len(ds)}): {root_cause(cause).description}")
+            out.append(f"    {first.mitigation or '?'}: {first.hint or '-'}")
+            for d in ds:
+                out.extend("  " + ln for ln in _difference(d, style))
+    return out
+
+
+def _noise(outcome: Outcome) -> list[str]:
+    out = ["noise removed, by root cause (per side: trace steps, stabilizers):"]
+    if not outcome.noise:
+        out.append("  nothing")
+    for n in outcome.noise:
+        rc = root_cause(n.root_cause)
+        line = f"  [{n.side}] {n.category} / {n.root_cause}: {n.steps} step(s) by {', '.join(n.stabilizers)}"
+        if n.values:
+            line += f" ({'; '.join(n.values)})"
+        out.append(line)
+        out.append(f"      {rc.mitigation.value}: {rc.hint}")
+    return out
+
+
 def render_text(outcome: Outcome, show_noise: bool = False, color: bool = False) -> str:
-    """Verdict first, then findings, residual differences and (optionally) what was canonicalized."""
+    """Verdict first, then findings, residual differences grouped by category and root cause, and (optionally)
+    the noise removed by root cause and the detailed trace."""
+    if _needs_classification(outcome):
+        outcome = classify(outcome)
     colors = {"different": "31", "error": "31", "identical": "32", "equivalent": "32", "kind": "33"}
 
     def style(text: str, key: str) -> str:
@@ -92,13 +145,13 @@ def render_text(outcome: Outcome, show_noise: bool = False, color: bool = False)
     if outcome.differences:
         counts = Counter(d.kind.value for d in outcome.differences)
         out.append("differences after canonicalization (" +
-                   ", ".join(f"{n} {k}" for k, n in sorted(counts.items())) + "):")
-        for d in outcome.differences:
-            out.extend(_difference(d, style))
+                   ", ".join(f"{n} {k}" for k, n in sorted(counts.items())) + "), by category and root cause:")
+        out.extend(_grouped(outcome, style))
     skipped = [t for t in outcome.trace if t.action == "skipped"]
     if skipped and not show_noise:
         out.append(f"  {len(skipped)} stabilizer step(s) skipped; see --show-noise")
     if show_noise:
+        out.extend(_noise(outcome))
         out.append("canonicalized (noise removed), per side:")
         if not outcome.trace:
             out.append("  nothing")

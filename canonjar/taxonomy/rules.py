@@ -1,0 +1,647 @@
+"""Classification rules as data, and :func:`classify`.
+
+Two tables:
+
+* :data:`DIFFERENCE_RULES`: ordered rules over a residual :class:`~canonjar.outcome.Difference` (kind, aspect,
+  path pattern, note pattern, pattern over the changed lines of its diff, evidence that differs between the
+  sides, and a few named checks). The first rule that matches gives the root cause; a difference no rule
+  matches gets the ``unknown`` root cause and says so.
+* :data:`STEP_CAUSES` and :data:`EVIDENCE_CAUSES`: what each stabilizer's trace steps removed, by root cause.
+  ``manifest-build-metadata`` steps are split by the attributes recorded as evidence for the same entry
+  (``built-by`` -> built-by, ``build-jdk`` -> build-jdk, ``created-by`` -> build tool or JDK...).
+
+Everything here is pure: :func:`classify` maps an Outcome to an Outcome, so an outcome loaded from JSON can be
+classified again.
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+from collections import Counter
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, replace
+
+from ..outcome import Difference, Evidence, NoiseSummary, Outcome, TraceStep, Verdict
+from .causes import ROOT_CAUSES, UNKNOWN, root_cause
+
+__all__ = [
+    "DIFFERENCE_RULES",
+    "EVIDENCE_CAUSES",
+    "EVIDENCE_FACTS",
+    "STEP_CAUSES",
+    "Facts",
+    "Rule",
+    "classify",
+    "classify_difference",
+    "first_rule",
+    "noise_summary",
+    "step_causes",
+]
+
+
+@dataclass(frozen=True)
+class Rule:
+    """One classification rule. Every condition given must hold; an empty condition always holds.
+
+    ``path``, ``note`` and ``changed`` are regular expressions (searched, case-insensitive; ``changed`` runs in
+    multi-line mode over the ``-``/``+`` lines of the difference's diff). ``evidence`` names facts (see
+    :data:`EVIDENCE_FACTS`) of which at least one must have values on both sides that differ. ``check`` names
+    a function in :data:`CHECKS`.
+    """
+
+    id: str
+    cause: str
+    explain: str
+    kinds: tuple[str, ...] = ()
+    aspects: tuple[str, ...] = ()
+    path: str = ""
+    note: str = ""
+    changed: str = ""
+    evidence: tuple[str, ...] = ()
+    check: str = ""
+
+
+# ------------------------------------------------------------------------------------------------ evidence
+
+_JDK_LIKE = r"^\s*\d[\w.+\-]*\s*(\(.*\))?\s*$"  # "17.0.2", "1.8.0_292 (Oracle Corporation)"
+
+#: Derived facts, per side: fact name -> the evidence keys it is read from (``created-by`` is split by value).
+EVIDENCE_FACTS: dict[str, tuple[str, ...]] = {
+    "jdk-version": ("build-jdk", "build-jdk-spec", "build-java-version", "built-jdk", "created-by-jdk"),
+    "jdk-vendor": ("build-jdk-vendor", "build-java-vendor", "created-by-vendor"),
+    "build-tool": ("created-by-tool", "archiver-version", "maven-version", "tool", "ant-version", "gradle-version",
+                   "leiningen-version", "build-tool", "build-tool-version"),
+    "gav": ("gav",),
+    "git-commit": ("git-commit",),
+    "git-dirty": ("git-dirty",),
+    "sbom-hash-algorithms": ("sbom-hash-algorithms",),
+    "sbom-tool-version": ("sbom-tool-version",),
+    "javadoc-jdk": ("javadoc-jdk",),
+}
+
+
+class Facts:
+    """The evidence of an outcome, indexed per side and key, with the derived facts."""
+
+    def __init__(self, evidence: Sequence[Evidence], differences: Sequence[Difference] = ()) -> None:
+        self.raw: dict[str, dict[str, list[str]]] = {"reference": {}, "rebuild": {}}
+        for ev in evidence:
+            side = self.raw.setdefault(ev.side, {})
+            for key, value in _expand(ev.key.lower(), ev.value):
+                values = side.setdefault(key, [])
+                if value not in values:
+                    values.append(value)
+        self.presence: dict[str, set[str]] = {"added": set(), "removed": set()}
+        for d in differences:
+            if d.aspect == "presence":
+                self.presence.setdefault(d.kind.value, set()).add(d.path)
+
+    def values(self, side: str, fact: str) -> list[str]:
+        out: list[str] = []
+        for key in EVIDENCE_FACTS.get(fact, (fact,)):
+            out.extend(v for v in self.raw.get(side, {}).get(key, []) if v not in out)
+        return out
+
+    def differing(self, facts: Iterable[str]) -> str:
+        """'' when none of ``facts`` differs between the sides, else a quote of the first that does."""
+        for fact in facts:
+            a, b = self.values("reference", fact), self.values("rebuild", fact)
+            if a and b and set(a) != set(b):
+                return f"{fact}: reference {', '.join(a)}; rebuild {', '.join(b)}"
+        return ""
+
+
+def _expand(key: str, value: str) -> list[tuple[str, str]]:
+    out = [(key, value)]
+    if key == "created-by":
+        m = re.match(r"^\s*(\d[\w.+\-]*)\s*(?:\((.*)\))?\s*$", value)
+        if m:
+            out.append(("created-by-jdk", m.group(1)))
+            if m.group(2):
+                out.append(("created-by-vendor", m.group(2)))
+        else:
+            out.append(("created-by-tool", value))
+    return out
+
+
+# ------------------------------------------------------------------------------------------------ named checks
+
+def _changed_lines(d: Difference, sign: str) -> list[str]:
+    if not d.diff:
+        return []
+    return [ln[1:] for ln in d.diff.split("\n")
+            if ln.startswith(sign) and not ln.startswith(("---", "+++"))]
+
+
+def _reordered_lines(d: Difference, _facts: Facts) -> bool:
+    a, b = _changed_lines(d, "-"), _changed_lines(d, "+")
+    return bool(a) and Counter(x.rstrip("\r") for x in a) == Counter(x.rstrip("\r") for x in b)
+
+
+def _line_endings_only(d: Difference, _facts: Facts) -> bool:
+    a, b = _changed_lines(d, "-"), _changed_lines(d, "+")
+    return bool(a or b) and a != b and [x.rstrip("\r") for x in a] == [x.rstrip("\r") for x in b]
+
+
+def _logical(lines: list[str]) -> list[str]:
+    """Manifest lines with continuation lines joined."""
+    out: list[str] = []
+    for ln in (x.rstrip("\r") for x in lines):
+        if ln.startswith(" ") and out:
+            out[-1] += ln[1:]
+        else:
+            out.append(ln)
+    return out
+
+
+def _rewrapped(d: Difference, _facts: Facts) -> bool:
+    a, b = _changed_lines(d, "-"), _changed_lines(d, "+")
+    return bool(a or b) and a != b and "".join(_logical(a)) == "".join(_logical(b))
+
+
+def _split_outside_quotes(text: str, sep: str) -> list[str]:
+    parts: list[str] = []
+    cur: list[str] = []
+    quoted = False
+    for ch in text:
+        if ch == '"':
+            quoted = not quoted
+        if ch == sep and not quoted:
+            parts.append("".join(cur).strip())
+            cur = []
+        else:
+            cur.append(ch)
+    parts.append("".join(cur).strip())
+    return parts
+
+
+_OSGI = re.compile(r"^(export-package|import-package|provide-capability|require-capability|private-package|"
+                   r"ignore-package|include-resource|conditional-package|embedded-artifacts|embed-dependency|"
+                   r"export-service|import-service)\s*:(.*)$", re.IGNORECASE)
+
+
+def _osgi_normal(line: str) -> str:
+    m = _OSGI.match(line)
+    if not m:
+        return line
+    clauses = [";".join(sorted(_split_outside_quotes(c, ";"))) for c in _split_outside_quotes(m.group(2), ",")]
+    return m.group(1).lower() + ":" + ",".join(sorted(clauses))
+
+
+def _osgi_reordered(d: Difference, _facts: Facts) -> bool:
+    a, b = _logical(_changed_lines(d, "-")), _logical(_changed_lines(d, "+"))
+    if not a or not any(_OSGI.match(x) for x in a):
+        return False
+    return Counter(_osgi_normal(x) for x in a) == Counter(_osgi_normal(x) for x in b)
+
+
+def _created_by(d: Difference, sign: str) -> list[tuple[str, str]]:
+    out = []
+    for ln in _logical(_changed_lines(d, sign)):
+        m = re.match(r"(?i)^created-by\s*:\s*(\d[\w.+\-]*)\s*(?:\((.*)\))?\s*$", ln)
+        if m:
+            out.append((m.group(1), m.group(2) or ""))
+    return out
+
+
+def _created_by_vendor(d: Difference, _facts: Facts) -> bool:
+    a, b = _created_by(d, "-"), _created_by(d, "+")
+    return bool(a and b) and {v for _, v in a} != {v for _, v in b}
+
+
+def _created_by_jdk(d: Difference, _facts: Facts) -> bool:
+    a, b = _created_by(d, "-"), _created_by(d, "+")
+    return bool(a or b) and {j for j, _ in a} != {j for j, _ in b}
+
+
+_TIMESTAMP_IDS = {0x5455, 0x000A, 0x5855}
+_OWNERSHIP_IDS = {0x7875, 0x7855}
+
+
+def _extra_ids(text: str | None) -> dict[int, bytes]:
+    """Extra-field id -> data, from compare's "local 0x..., central 0x..." rendering (both headers)."""
+    out: dict[int, bytes] = {}
+    for i, m in enumerate(re.finditer(r"0x([0-9a-f]+|-)", text or "")):
+        raw = b"" if m.group(1) == "-" else bytes.fromhex(m.group(1)) if len(m.group(1)) % 2 == 0 else b""
+        pos = 0
+        while pos + 4 <= len(raw):
+            fid, size = int.from_bytes(raw[pos:pos + 2], "little"), int.from_bytes(raw[pos + 2:pos + 4], "little")
+            out[fid + (i << 16)] = raw[pos + 4:pos + 4 + size]
+            pos += 4 + size
+    return out
+
+
+def _changed_extra_ids(d: Difference) -> set[int]:
+    a, b = _extra_ids(d.left), _extra_ids(d.right)
+    return {k & 0xFFFF for k in set(a) | set(b) if a.get(k) != b.get(k)}
+
+
+def _extra_timestamps(d: Difference, _facts: Facts) -> bool:
+    return bool(_changed_extra_ids(d) & _TIMESTAMP_IDS)
+
+
+def _extra_ownership(d: Difference, _facts: Facts) -> bool:
+    return bool(_changed_extra_ids(d) & _OWNERSHIP_IDS)
+
+
+_VERSIONED_JAR = re.compile(r"^(.*?)-(\d[\w.]*(?:-[\w.]+)*)\.(jar|war|zip)$", re.IGNORECASE)
+
+
+def _versioned_pair(d: Difference, facts: Facts) -> bool:
+    m = _VERSIONED_JAR.match(d.path)
+    if not m:
+        return False
+    other = facts.presence.get("added" if d.kind.value == "removed" else "removed", set())
+    for p in other:
+        o = _VERSIONED_JAR.match(p)
+        if o and o.group(1) == m.group(1) and o.group(2) != m.group(2):
+            return True
+    return False
+
+
+CHECKS: dict[str, Callable[[Difference, Facts], bool]] = {
+    "reordered-lines": _reordered_lines,
+    "line-endings-only": _line_endings_only,
+    "manifest-rewrapped": _rewrapped,
+    "osgi-reordered": _osgi_reordered,
+    "created-by-vendor": _created_by_vendor,
+    "created-by-jdk": _created_by_jdk,
+    "extra-timestamps": _extra_timestamps,
+    "extra-ownership": _extra_ownership,
+    "versioned-pair": _versioned_pair,
+}
+
+# ------------------------------------------------------------------------------------------------ the rules
+
+_PRESENCE = ("added", "removed")
+_CONTENT = ("changed",)
+_MF = r"(^|!/)META-INF/MANIFEST\.MF$"
+_POM_PROPS = r"(^|!/)META-INF/maven/.+/pom\.properties$"
+_GIT = r"(^|/)([\w.\-]*git\.properties|git\.json)$"
+_SBOM = r"(^|/)(bom\.(json|xml)|[^/]+\.cdx\.(json|xml)|[^/]+\.spdx(\.json)?)$|(^|!/)META-INF/sbom/"
+_INDEX = (r"(^|/)(jandex\.idx|INDEX\.LIST|[^/]+\.idx)$|(^|!/)META-INF/(sisu/javax\.inject\.Named|plexus/components"
+          r"\.xml|annotations/|spring\.components$|spring-autoconfigure-metadata\.properties$)")
+_NATIVE = (r"\.(so|so\.\d+|dll|dylib|jnilib|exe|a|lib)$|(^|/)(natives?|lib)/(linux|windows|win32|win64|darwin|"
+           r"osx|macos|freebsd)[\w\-]*/")
+_CLASS = r"\.class$"
+_HTML = r"\.html?$"
+_WEB = r"\.(js|mjs|cjs|css|map)$|(^|!/)META-INF/resources/webjars/"
+_SCRIPT = r"\.(sh|bash|bat|cmd|ps1|py|pl|rb)$|(^|/)bin/[^/.]+$"
+_NOTICE = r"(^|/)(NOTICE|LICENSE|LICENCE|README|COPYRIGHT|DEPENDENCIES)([.\-_][^/]*)?$"
+_JSP = r"_jspx?\.(class|java)$|(^|/)org/apache/jsp/"
+_DATE = (r"\b(19|20)\d\d-[01]\d-[0-3]\d([T ][0-2]\d:[0-5]\d)?|"
+         r"\b(Mon|Tue|Wed|Thu|Fri|Sat|Sun) (Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec) [ 0-3]\d "
+         r"[0-2]\d:[0-5]\d:[0-5]\d\b|\b1[0-9]{12}\b")
+_STORE_DATE = (r"^[-+]#(Mon|Tue|Wed|Thu|Fri|Sat|Sun) (Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec) [ 0-3]\d "
+               r"[0-2]\d:[0-5]\d:[0-5]\d ")
+_UUID = r"\b[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\b"
+_ABSPATH = r"(^[-+]|[\s\"'=:(])(/home/|/Users/|/tmp/|/var/lib/|/builds?/|/workspace/|[A-Za-z]:\\\\?)"
+
+
+def _attr(*names: str) -> str:
+    """Changed-lines pattern for manifest attributes (case-insensitive names)."""
+    return r"^[-+](" + "|".join(names) + r")\s*:"
+
+
+DIFFERENCE_RULES: tuple[Rule, ...] = (
+    # -------------------------------------------------------------- zip metadata (filesystem)
+    Rule("zip-time", "zip-timestamps", "zip entry modification times differ", aspects=("time",)),
+    Rule("zip-mode", "umask-permissions", "file modes differ (build machine umask)", aspects=("mode",)),
+    Rule("zip-version", "zip-host-version", "'version made by' / 'version needed' differ (another zip writer "
+         "or OS)", aspects=("zip-version",)),
+    Rule("zip-extra-timestamps", "zip-timestamps", "timestamp extra fields (0x5455, 0x000a, 0x5855) differ",
+         aspects=("extra-fields",), check="extra-timestamps"),
+    Rule("zip-extra-ownership", "ownership", "Unix uid/gid extra fields (0x7875, 0x7855) differ",
+         aspects=("extra-fields",), check="extra-ownership"),
+    Rule("zip-extra", "zip-extra-fields", "zip extra fields differ", aspects=("extra-fields",)),
+    Rule("zip-compression", "zip-compression", "compression method, level or compressed bytes differ",
+         aspects=("compression", "compressed-bytes")),
+    Rule("zip-descriptor", "zip-data-descriptor", "data descriptor use differs (streamed writer)",
+         aspects=("data-descriptor",)),
+    Rule("zip-utf8", "zip-utf8-flag", "the UTF-8 name flag differs", aspects=("utf8-flag",)),
+    Rule("zip-comment", "zip-comments", "zip comments differ", aspects=("entry-comment", "archive-comment")),
+    Rule("zip-order", "file-order", "entries are in another order", aspects=("order",)),
+    # -------------------------------------------------------------- presence
+    Rule("presence-directory", "directory-entries", "a directory entry exists on one side only",
+         kinds=_PRESENCE, aspects=("presence",), path=r"/$"),
+    Rule("presence-signature", "jar-signature", "a signature file exists on one side only", kinds=_PRESENCE,
+         aspects=("presence",), path=r"(^|!/)META-INF/([^/]+\.(SF|RSA|DSA|EC)|SIG-[^/]+)$"),
+    Rule("presence-index", "index-files", "a generated index file exists on one side only", kinds=_PRESENCE,
+         aspects=("presence",), path=_INDEX),
+    Rule("presence-native", "os-specific-binaries", "an OS-specific binary exists on one side only",
+         kinds=_PRESENCE, aspects=("presence",), path=_NATIVE),
+    Rule("presence-versioned", "version-ranges", "the same library is bundled in another version",
+         kinds=_PRESENCE, aspects=("presence",), check="versioned-pair"),
+    Rule("presence", "missing-files", "a file exists on one side only", kinds=_PRESENCE, aspects=("presence",)),
+    # -------------------------------------------------------------- MANIFEST.MF
+    Rule("manifest-wrapping", "manifest-line-wrapping", "only the manifest's line wrapping or line endings "
+         "differ", kinds=_CONTENT, path=_MF, check="manifest-rewrapped"),
+    Rule("manifest-order", "manifest-attribute-order", "the same manifest lines in another order",
+         kinds=_CONTENT, path=_MF, check="reordered-lines"),
+    Rule("manifest-osgi-order", "osgi-value-order", "the same OSGi header clauses in another order",
+         kinds=_CONTENT, path=_MF, check="osgi-reordered"),
+    Rule("manifest-digests", "jar-signature", "per-entry signature digests differ", kinds=_CONTENT, path=_MF,
+         changed=r"^[-+][\w-]+-Digest(-Manifest)?\s*:"),
+    Rule("manifest-build-jdk", "build-jdk", "Build-Jdk differs", kinds=_CONTENT, path=_MF,
+         changed=_attr("build-jdk", "build-jdk-spec", "build-java-version", "built-jdk")),
+    Rule("manifest-jdk-vendor", "jdk-vendor", "the JDK vendor attribute differs", kinds=_CONTENT, path=_MF,
+         changed=_attr("build-jdk-vendor", "build-java-vendor")),
+    Rule("manifest-created-by-vendor", "jdk-vendor", "Created-By names another JDK vendor", kinds=_CONTENT,
+         path=_MF, check="created-by-vendor"),
+    Rule("manifest-created-by-jdk", "build-jdk", "Created-By names another JDK version", kinds=_CONTENT,
+         path=_MF, check="created-by-jdk"),
+    Rule("manifest-build-tool", "build-tool-version", "the build tool version attribute differs",
+         kinds=_CONTENT, path=_MF,
+         changed=_attr("created-by", "tool", "ant-version", "gradle-version", "archiver-version", "maven-version",
+                       "leiningen-version", "build-tool", "build-tool-version", "originally-created-by")),
+    Rule("manifest-built-by", "built-by", "Built-By differs", kinds=_CONTENT, path=_MF,
+         changed=_attr("built-by", "build-user", "build-user-email", "build-by", "git-build-user-name",
+                       "git-build-user-email")),
+    Rule("manifest-os", "os-version", "the build OS attribute differs", kinds=_CONTENT, path=_MF,
+         changed=_attr("build-os", "build-os-version", "os-name", "os-version", "os-arch", "build-arch",
+                       "built-os")),
+    Rule("manifest-scm", "scm-revision", "the SCM revision or branch attribute differs", kinds=_CONTENT,
+         path=_MF, changed=_attr("scm-revision", "git-commit-id", "implementation-scm-revision", "scm-branch",
+                                 "git-branch", "scm-git-branch", "implementation-scm-branch", "build-branch",
+                                 "change", "eclipse-sourcereferences", "implementation-build", "git-commit")),
+    Rule("manifest-build-time", "manifest-build-time", "a build date attribute differs", kinds=_CONTENT,
+         path=_MF, changed=_attr("bnd-lastmodified", "build-time", "build-date", "build-timestamp",
+                                 "build-datetime", "built-date", "built-time", "built-at", "built-on",
+                                 "build-timezone", "implementation-build-date", "implementation-build-time",
+                                 "git-build-time")),
+    Rule("manifest-environment", "build-environment", "a build host or CI attribute differs", kinds=_CONTENT,
+         path=_MF, changed=_attr("build-host", "build-hostname", "build-machine", "build-node", "build-agent",
+                                 "build-job", "build-number", "build-id", "build-url", "built-status",
+                                 "build-tag", "implementation-build-number", "implementation-build-id",
+                                 "git-build-host", r"(jenkins|hudson)-(build|job|node)[\w-]*",
+                                 r"(travis|teamcity|bamboo)-build-number", r"github-run-[\w-]+", r"ci-[\w-]+")),
+    Rule("manifest-version-ranges", "version-ranges", "OSGi version ranges or bundle versions differ",
+         kinds=_CONTENT, path=_MF, changed=r"version\s*=|bundle-version\s*="),
+    Rule("manifest-other", "manifest-attribute-value", "another manifest attribute differs", kinds=_CONTENT,
+         path=_MF),
+    # -------------------------------------------------------------- pom.properties / pom.xml
+    Rule("pom-gav", "version-mismatch", "the project version differs", kinds=_CONTENT,
+         path=r"(^|!/)META-INF/maven/.+/pom\.(properties|xml)$", evidence=("gav",)),
+    Rule("pom-m2e", "pom-properties-m2e", "Eclipse m2e keys differ", kinds=_CONTENT, path=_POM_PROPS,
+         changed=r"^[-+]m2e\."),
+    Rule("pom-maven-version", "pom-properties-maven-version", "the '#Created by Apache Maven' comment differs",
+         kinds=_CONTENT, path=_POM_PROPS, changed=r"^[-+]#Created by Apache Maven"),
+    Rule("pom-timestamp", "pom-properties-timestamp", "the Properties.store date comment differs",
+         kinds=_CONTENT, path=_POM_PROPS, changed=_STORE_DATE),
+    Rule("pom-order", "pom-properties-order", "the same pom.properties lines in another order", kinds=_CONTENT,
+         path=_POM_PROPS, check="reordered-lines"),
+    Rule("pom-version-line", "version-mismatch", "groupId, artifactId or version differs", kinds=_CONTENT,
+         path=_POM_PROPS, changed=r"^[-+](groupId|artifactId|version)\s*[=:]"),
+    # -------------------------------------------------------------- git.properties
+    Rule("git-commit", "embedded-commit", "the embedded commit or dirty flag differs", kinds=_CONTENT, path=_GIT,
+         evidence=("git-commit", "git-dirty")),
+    Rule("git-keys", "git-properties-keys", "git.properties build keys differ", kinds=_CONTENT, path=_GIT,
+         changed=r"^[-+]\s*\"?(?:[\w\-]+\.)?(build\.(time|host|user\.name|user\.email|number(\.unique)?)|branch|"
+                 r"tags|dirty|remote\.origin\.url|closest\.tag\.commit\.count|total\.commit\.count|"
+                 r"local\.branch\.(ahead|behind)|commit\.((author|committer)\.)?time)\"?\s*[=:]"),
+    Rule("git-commit-keys", "embedded-commit", "the commit id or describe string differs", kinds=_CONTENT,
+         path=_GIT, changed=r"commit\.id|describe|closest\.tag\.name"),
+    Rule("git-comment", "git-properties-keys", "the git.properties date comment differs", kinds=_CONTENT,
+         path=_GIT, changed=r"^[-+]#"),
+    # -------------------------------------------------------------- SBOM
+    Rule("sbom-hash-algorithms", "sbom-hash-algorithms", "the SBOM hash algorithms differ (JDK vendor)",
+         kinds=_CONTENT, path=_SBOM, evidence=("sbom-hash-algorithms",)),
+    Rule("sbom-serial", "sbom-serial-number", "the SBOM serial number / document namespace differs",
+         kinds=_CONTENT, path=_SBOM, changed=r"serialNumber|documentNamespace"),
+    Rule("sbom-timestamp", "sbom-timestamp", "the SBOM timestamp differs", kinds=_CONTENT, path=_SBOM,
+         changed=r"\"timestamp\"|<timestamp>|\"created\"|^[-+]Created:"),
+    Rule("sbom-tool", "sbom-tool-version", "the SBOM tool version differs", kinds=_CONTENT, path=_SBOM,
+         evidence=("sbom-tool-version",)),
+    Rule("sbom-components", "sbom-component-set", "the SBOM lists other components", kinds=_CONTENT,
+         path=_SBOM),
+    # -------------------------------------------------------------- sources and line endings
+    Rule("java-layout", "newline-style", "Java source differs only in whitespace and comments", kinds=_CONTENT,
+         path=r"\.java$", note=r"only in whitespace and comments"),
+    Rule("line-endings", "newline-style", "only line endings differ", kinds=_CONTENT, check="line-endings-only"),
+    # -------------------------------------------------------------- class files
+    Rule("class-jsp", "servlet-timestamp", "a servlet precompiled from a JSP differs", kinds=_CONTENT,
+         path=_JSP),
+    Rule("class-version", "jdk-version-bytecode", "the class file version differs", kinds=_CONTENT,
+         path=_CLASS, note=r"class file version differs"),
+    Rule("class-idiom", "jdk-idioms", "a JDK-version idiom differs", kinds=_CONTENT, path=_CLASS,
+         note=r"JDK idiom differs"),
+    Rule("class-jdk-evidence", "jdk-version-bytecode", "class differs while the sides were built with another "
+         "JDK", kinds=_CONTENT, path=_CLASS, evidence=("jdk-version",)),
+    Rule("class-debug", "debug-info", "debug information differs", kinds=_CONTENT, path=_CLASS,
+         note=r"debug information differs"),
+    Rule("class-lambda", "lambda-naming", "lambda method names differ", kinds=_CONTENT, path=_CLASS,
+         note=r"lambda method names differ"),
+    Rule("class-timestamp", "bytecode-timestamp", "timestamp constants differ", kinds=_CONTENT, path=_CLASS,
+         note=r"timestamp-like constants differ"),
+    Rule("class-path", "absolute-paths", "absolute path constants differ", kinds=_CONTENT, path=_CLASS,
+         note=r"absolute path constants differ"),
+    Rule("class-uuid", "uuids", "UUID constants differ", kinds=_CONTENT, path=_CLASS,
+         note=r"UUID constants differ"),
+    Rule("class-member-order", "member-order", "the same fields or methods in another order", kinds=_CONTENT,
+         path=_CLASS, note=r"same (fields|methods) in a different order"),
+    Rule("class-cp-order", "constant-pool-order", "the same constant pool in another order", kinds=_CONTENT,
+         path=_CLASS, note=r"same constant pool in a different order"),
+    # -------------------------------------------------------------- other files
+    Rule("index-content", "index-files", "a generated index file differs", kinds=_CONTENT, path=_INDEX),
+    Rule("javadoc-jdk", "javadoc-jdk", "javadoc pages generated by another JDK", kinds=_CONTENT, path=_HTML,
+         evidence=("javadoc-jdk",)),
+    Rule("javadoc-timestamp", "javadoc-timestamp", "the javadoc generation date differs", kinds=_CONTENT,
+         path=_HTML, changed=r"Generated by javadoc|name=\"date\"|name=\"dc\.created\""),
+    Rule("web-assets", "bundled-javascript", "bundled JavaScript or CSS differs", kinds=_CONTENT, path=_WEB),
+    Rule("native-content", "os-specific-binaries", "a native binary differs", kinds=_CONTENT, path=_NATIVE),
+    Rule("properties-timestamp", "properties-timestamp", "a date in a .properties file differs",
+         kinds=_CONTENT, path=r"\.properties$", changed=_DATE),
+    Rule("script-timestamp", "script-timestamp", "a date in a script differs", kinds=_CONTENT, path=_SCRIPT,
+         changed=_DATE),
+    Rule("notice-timestamp", "notice-timestamp", "a date or year in a NOTICE/LICENSE file differs",
+         kinds=_CONTENT, path=_NOTICE, changed=_DATE + r"|\b(19|20)\d\d\b"),
+    Rule("text-uuid", "uuids", "a UUID differs", kinds=_CONTENT, changed=_UUID),
+    Rule("text-path", "absolute-paths", "an absolute build path differs", kinds=_CONTENT, changed=_ABSPATH),
+    Rule("text-timestamp", "resource-timestamp", "a date in a generated resource differs", kinds=_CONTENT,
+         changed=_DATE),
+)
+
+# ------------------------------------------------------------------------------------------------ trace steps
+
+#: The root cause of each built-in stabilizer's trace steps (refined by :data:`EVIDENCE_CAUSES`).
+STEP_CAUSES: dict[str, str] = {
+    "jar-signature": "jar-signature",
+    "manifest-build-metadata": "build-environment",
+    "manifest-value-order": "osgi-value-order",
+    "manifest-attribute-order": "manifest-attribute-order",
+    "manifest-layout": "manifest-line-wrapping",
+    "pom-properties": "pom-properties-generated",
+    "git-properties": "git-properties-keys",
+    "properties-timestamp": "properties-timestamp",
+    "sbom-cyclonedx": "sbom-run-metadata",
+    "sbom-spdx": "sbom-run-metadata",
+    "javadoc-timestamp": "javadoc-timestamp",
+    "source-newlines": "newline-style",
+    "zip-directory-entries": "directory-entries",
+    "zip-entry-order": "file-order",
+    "zip-timestamps": "zip-timestamps",
+    "zip-ownership": "ownership",
+    "zip-permissions": "umask-permissions",
+    "zip-host-version": "zip-host-version",
+    "zip-extra-fields": "zip-extra-fields",
+    "zip-compression": "zip-compression",
+    "zip-data-descriptor": "zip-data-descriptor",
+    "zip-utf8-flag": "zip-utf8-flag",
+    "zip-comments": "zip-comments",
+}
+
+#: Stabilizers whose steps are attributed by their evidence alone (the default applies only without any).
+SPLIT_BY_EVIDENCE = frozenset({"manifest-build-metadata"})
+
+#: (evidence key pattern, value pattern, root cause), first match wins: what a removed value says was noise.
+EVIDENCE_CAUSES: tuple[tuple[str, str, str], ...] = (
+    (r"created-by", _JDK_LIKE, "build-jdk"),
+    (r"created-by|tool|ant-version|gradle-version|archiver-version|maven-version|leiningen-version|build-tool|"
+     r"build-tool-version|originally-created-by", "", "build-tool-version"),
+    (r"build-jdk|build-jdk-spec|build-java-version|built-jdk", "", "build-jdk"),
+    (r"build-jdk-vendor|build-java-vendor", "", "jdk-vendor"),
+    (r"built-by|build-user|build-user-email|build-by|git-build-user-name|git-build-user-email", "", "built-by"),
+    (r"build-os|build-os-version|os-name|os-version|os-arch|build-arch|built-os", "", "os-version"),
+    (r"git-branch|scm-git-branch|scm-branch|implementation-scm-branch|build-branch|build-tag", "", "scm-revision"),
+    (r"bnd-lastmodified|build-time|build-timestamp|build-datetime|build-date|built-date|built-time|built-at|"
+     r"built-on|build-timezone|implementation-build-date|implementation-build-time|git-build-time", "",
+     "manifest-build-time"),
+    (r"sbom-tool-version", "", "sbom-tool-version"),
+    (r"javadoc-jdk", "", "javadoc-jdk"),
+    (r"signature-removed|manifest-digests-removed", "", "jar-signature"),
+)
+
+#: Evidence keys that describe what was kept and compared, not removed: never a noise cause.
+KEPT_EVIDENCE = frozenset({"gav", "git-commit", "git-dirty", "sbom-hash-algorithms"})
+
+
+@functools.cache
+def _rx(pattern: str, flags: int = re.IGNORECASE) -> re.Pattern[str]:
+    return re.compile(pattern, flags)
+
+
+def _evidence_cause(key: str, value: str, stabilizer: str = "") -> str | None:
+    if key in KEPT_EVIDENCE:
+        return None
+    if key == "maven-version" and stabilizer == "pom-properties":
+        return "pom-properties-maven-version"
+    for kp, vp, cause in EVIDENCE_CAUSES:
+        if _rx(f"^(?:{kp})$").match(key) and (not vp or _rx(vp).match(value)):
+            return cause
+    if key.startswith("ci-") or _rx(r"^(jenkins|hudson|travis|teamcity|bamboo|github)-").match(key):
+        return "build-environment"
+    return None
+
+
+def step_causes(step: TraceStep, evidence: Sequence[Evidence] = ()) -> tuple[tuple[str, tuple[str, ...]], ...]:
+    """The root causes a trace step removed, each with the evidence values (``key=value``) behind it."""
+    found: dict[str, list[str]] = {}
+    for ev in evidence:
+        if ev.side != step.side or ev.stabilizer != step.stabilizer or (ev.path and ev.path != step.path
+                                                                       and step.stabilizer != "jar-signature"):
+            continue
+        cause = _evidence_cause(ev.key.lower(), ev.value, ev.stabilizer)
+        if cause is not None:
+            values = found.setdefault(cause, [])
+            shown = f"{ev.key}={ev.value}"
+            if shown not in values:
+                values.append(shown)
+    default = STEP_CAUSES.get(step.stabilizer, UNKNOWN)
+    if step.stabilizer not in SPLIT_BY_EVIDENCE or not found:
+        found = {default: found.pop(default, []), **found}
+    return tuple((c, tuple(v)) for c, v in found.items())
+
+
+_ORDER = {rc.id: i for i, rc in enumerate(ROOT_CAUSES)}
+_SIDES = {"reference": 0, "rebuild": 1}
+
+
+def noise_summary(trace: Sequence[TraceStep], evidence: Sequence[Evidence] = ()) -> tuple[NoiseSummary, ...]:
+    """The noise removed, per side and root cause (skipped steps removed nothing and are left out)."""
+    by_step: dict[tuple[str, str, str], list[Evidence]] = {}
+    for ev in evidence:
+        by_step.setdefault((ev.side, ev.stabilizer, ev.path), []).append(ev)
+    by_stab: dict[tuple[str, str], list[Evidence]] = {}
+    for ev in evidence:
+        by_stab.setdefault((ev.side, ev.stabilizer), []).append(ev)
+    acc: dict[tuple[str, str], tuple[list[int], list[str], list[str]]] = {}
+    for step in trace:
+        if step.action == "skipped":
+            continue
+        evs = (by_stab.get((step.side, step.stabilizer), []) if step.stabilizer == "jar-signature"
+               else by_step.get((step.side, step.stabilizer, step.path), []))
+        for cause, values in step_causes(step, evs):
+            count, stabs, vals = acc.setdefault((step.side, cause), ([0], [], []))
+            count[0] += 1
+            if step.stabilizer not in stabs:
+                stabs.append(step.stabilizer)
+            vals.extend(v for v in values if v not in vals)
+    keys = sorted(acc, key=lambda k: (_SIDES.get(k[0], 2), k[0], _ORDER.get(k[1], len(_ORDER)), k[1]))
+    return tuple(NoiseSummary(side, cause, root_cause(cause).category.value, acc[(side, cause)][0][0],
+                              tuple(acc[(side, cause)][1]), tuple(acc[(side, cause)][2])) for side, cause in keys)
+
+
+# ------------------------------------------------------------------------------------------------ differences
+
+def _diff_lines(d: Difference) -> str:
+    """The ``-``/``+`` lines of the difference's diff (headers left out), joined."""
+    return "\n".join(ln for ln in (d.diff or "").split("\n")
+                     if ln[:1] in ("+", "-") and not ln.startswith(("---", "+++")))
+
+
+def _matches(rule: Rule, d: Difference, facts: Facts, lines: str | None = None) -> str | None:
+    """None when ``rule`` does not match ``d``, else the evidence quote ('' when the rule uses none)."""
+    if rule.kinds and d.kind.value not in rule.kinds:
+        return None
+    if rule.aspects and d.aspect not in rule.aspects:
+        return None
+    if rule.path and not _rx(rule.path).search(d.path):
+        return None
+    if rule.note and not _rx(rule.note).search(d.note):
+        return None
+    if rule.changed:
+        if lines is None:
+            lines = _diff_lines(d)
+        if not lines or not _rx(rule.changed, re.IGNORECASE | re.MULTILINE).search(lines):
+            return None
+    if rule.check and not CHECKS[rule.check](d, facts):
+        return None
+    if rule.evidence:
+        quote = facts.differing(rule.evidence)
+        return quote or None
+    return ""
+
+
+def first_rule(d: Difference, facts: Facts) -> tuple[Rule, str] | None:
+    """The first rule that matches ``d`` and its evidence quote, or None."""
+    lines = _diff_lines(d)
+    for rule in DIFFERENCE_RULES:
+        quote = _matches(rule, d, facts, lines)
+        if quote is not None:
+            return rule, quote
+    return None
+
+
+def classify_difference(d: Difference, facts: Facts) -> Difference:
+    """``d`` with its category, root cause, mitigation, hint and explanation filled in."""
+    hit = first_rule(d, facts)
+    if hit is None:
+        rc = root_cause(UNKNOWN)
+        what = f"{d.kind.value} {d.aspect}"
+        explanation = f"no taxonomy rule explains this {what} difference; it is reported as is"
+    else:
+        rule, quote = hit
+        rc = root_cause(rule.cause)
+        explanation = f"{rule.explain} ({quote})" if quote else rule.explain
+    return replace(d, category=rc.category.value, root_cause=rc.id, mitigation=rc.mitigation.value, hint=rc.hint,
+                   explanation=explanation)
+
+
+def classify(outcome: Outcome) -> Outcome:
+    """``outcome`` with every residual difference classified and the noise summarized by root cause."""
+    if outcome.verdict is Verdict.ERROR:
+        return outcome
+    facts = Facts(outcome.evidence, outcome.differences)
+    diffs = tuple(classify_difference(d, facts) for d in outcome.differences)
+    return replace(outcome, differences=diffs, noise=noise_summary(outcome.trace, outcome.evidence))
