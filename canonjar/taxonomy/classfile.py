@@ -10,11 +10,11 @@ yields no phrase, never an error.
 from __future__ import annotations
 
 import re
-import struct
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
+from ..classfile import Attribute, ClassFormatError, Member, display_mutf8, parse_code, read_class
 from ..errors import CanonjarError
 from ..limits import Budget
 from ..model import Archive, Entry
@@ -46,113 +46,36 @@ class ClassInfo:
     attributes: frozenset[str]              # class, field, method and Code attribute names
 
 
-class _Reader:
-    def __init__(self, data: bytes) -> None:
-        self.data = data
-        self.pos = 0
-
-    def take(self, n: int) -> bytes:
-        if self.pos + n > len(self.data):
-            raise ValueError("truncated class file")
-        b = self.data[self.pos:self.pos + n]
-        self.pos += n
-        return b
-
-    def u1(self) -> int:
-        return self.take(1)[0]
-
-    def u2(self) -> int:
-        return int(struct.unpack(">H", self.take(2))[0])
-
-    def u4(self) -> int:
-        return int(struct.unpack(">I", self.take(4))[0])
-
-
-_FIXED = {3: 4, 4: 4, 5: 8, 6: 8, 7: 2, 8: 2, 9: 4, 10: 4, 11: 4, 12: 4, 15: 3, 16: 2, 17: 4, 18: 4, 19: 2, 20: 2}
-
-
 def parse_class(data: bytes) -> ClassInfo | None:
     """The parts of a class file the taxonomy compares, or None when it is not a readable class file."""
     try:
         return _parse(data)
-    except (ValueError, struct.error, IndexError, KeyError, RecursionError):
+    except ClassFormatError:
         return None
 
 
-def _parse(data: bytes) -> ClassInfo | None:
-    r = _Reader(data)
-    if r.u4() != 0xCAFEBABE:
-        return None
-    minor, major = r.u2(), r.u2()
-    count = r.u2()
-    raw: dict[int, tuple[int, bytes]] = {}
-    i = 1
-    while i < count:
-        tag = r.u1()
-        if tag == 1:
-            raw[i] = (1, r.take(r.u2()))
-        elif tag in _FIXED:
-            raw[i] = (tag, r.take(_FIXED[tag]))
-        else:
-            raise ValueError(f"constant tag {tag}")
-        i += 2 if tag in (5, 6) else 1
-    resolved: dict[int, object] = {}
-
-    def res(idx: int, depth: int = 0) -> object:
-        if idx in resolved:
-            return resolved[idx]
-        if depth > 8:
-            raise ValueError("constant pool too deep")
-        tag, body = raw[idx]
-        out: object
-        if tag == 1:
-            out = body.decode("utf-8", errors="surrogateescape")
-        elif tag in (3, 4, 5, 6, 15):
-            out = (tag, body) if tag != 15 else (tag, body[0], res(struct.unpack(">H", body[1:])[0], depth + 1))
-        elif len(body) == 2:
-            out = (tag, res(struct.unpack(">H", body)[0], depth + 1))
-        else:
-            a, b = struct.unpack(">HH", body)
-            # InvokeDynamic/Dynamic: the first index is a bootstrap method index, not a constant.
-            out = (tag, a if tag in (17, 18) else res(a, depth + 1), res(b, depth + 1))
-        resolved[idx] = out
-        return out
-
-    constants = tuple(res(k) for k in sorted(raw))
-    strings = frozenset(v.decode("utf-8", errors="surrogateescape") for t, v in raw.values() if t == 1)
-
-    def utf8(idx: int) -> str:
-        v = res(idx)
-        if not isinstance(v, str):
-            raise ValueError("not a Utf8 constant")
-        return v
-
+def _parse(data: bytes) -> ClassInfo:
+    cf = read_class(data)
+    pool = cf.constant_pool
+    constants = tuple(pool.describe(i) for i, _c in pool)
+    strings = frozenset(display_mutf8(c.raw[3:]) for _i, c in pool if c.tag == 1)
     attrs: set[str] = set()
 
-    def attributes(rd: _Reader) -> None:
-        for _ in range(rd.u2()):
-            name = utf8(rd.u2())
-            body = rd.take(rd.u4())
+    def scan(found: list[Attribute]) -> None:
+        for attr in found:
+            name = display_mutf8(cf.attribute_name(attr))
             attrs.add(name)
             if name == "Code":
-                cr = _Reader(body)
-                cr.take(4)
-                cr.take(cr.u4())
-                cr.take(8 * cr.u2())
-                attributes(cr)
+                scan(parse_code(attr.info, pool, cf.is_old_code_format).attributes)
 
-    r.take(6)
-    r.take(2 * r.u2())
-    members: list[list[tuple[str, str]]] = []
-    for _ in range(2):
-        group: list[tuple[str, str]] = []
-        for _ in range(r.u2()):
-            r.u2()
-            group.append((utf8(r.u2()), utf8(r.u2())))
-            attributes(r)
-        members.append(group)
-    attributes(r)
-    return ClassInfo(major, minor, constants, strings, tuple(members[0]), tuple(members[1]), frozenset(attrs))
+    def members(group: list[Member]) -> tuple[tuple[str, str], ...]:
+        for m in group:
+            scan(m.attributes)
+        return tuple((cf.member_name(m), cf.member_descriptor(m)) for m in group)
+
+    fields, methods = members(cf.fields), members(cf.methods)
+    scan(cf.attributes)
+    return ClassInfo(cf.major_version, cf.minor_version, constants, strings, fields, methods, frozenset(attrs))
 
 
 def _only(a: frozenset[str] | set[str], b: frozenset[str] | set[str], limit: int = 3) -> str:
