@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import sys
-from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
 
@@ -15,7 +14,7 @@ from .errors import CanonjarError, UsageError
 from .limits import DEFAULT_LIMITS, Limits
 from .outcome import Outcome
 from .pipeline import Stabilizer, all_stabilizers, select_stabilizers
-from .render import render_text
+from .report import ReportFormat, render
 
 __all__ = ["OutputFormat", "app", "main"]
 
@@ -24,9 +23,11 @@ app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_
                   help="Tell whether a rebuilt Java artifact is the same software as the published one.")
 
 
-class OutputFormat(StrEnum):
-    text = "text"
-    json = "json"
+#: The --format choices: every one has a renderer (canonjar.report.RENDERERS; tests check it).
+OutputFormat = ReportFormat
+FormatOpt = Annotated[ReportFormat, typer.Option(
+    "--format", "-f", help="Output format: text, json (docs/outcome.schema.json), markdown or html (one "
+    "self-contained file).")]
 
 
 EnableOpt = Annotated[list[str] | None, typer.Option(
@@ -66,7 +67,7 @@ def _write_output(text: str, output: Path | None) -> None:
 def compare(
     reference: Annotated[Path, typer.Argument(metavar="REFERENCE", help="The published artifact.")],
     rebuild: Annotated[Path, typer.Argument(metavar="REBUILD", help="The rebuilt artifact.")],
-    fmt: Annotated[OutputFormat, typer.Option("--format", "-f", help="Output format.")] = OutputFormat.text,
+    fmt: FormatOpt = ReportFormat.text,
     output: Annotated[Path | None, typer.Option("--output", "-o", help="Write the report here.")] = None,
     show_noise: Annotated[bool, typer.Option("--show-noise", help="List everything canonicalized.")] = False,
     enable: EnableOpt = None,
@@ -82,15 +83,13 @@ def compare(
     limits = _limits(max_entry_size, max_total_size, max_ratio, max_depth, max_archive_size, max_entries)
     stabs = _select(enable, disable)
     outcome = compare_files(reference, rebuild, stabs, limits)
-    if fmt is OutputFormat.json:
-        _write_output(outcome.to_json() + "\n", output)
+    color = (fmt is ReportFormat.text and output is None and sys.stdout.isatty()
+             and not os.environ.get("NO_COLOR"))
+    text = render(outcome, fmt, show_noise=show_noise, color=color)
+    if fmt is ReportFormat.text and outcome.error is not None and output is None:
+        sys.stderr.write(text)
     else:
-        color = output is None and sys.stdout.isatty() and not os.environ.get("NO_COLOR")
-        text = render_text(outcome, show_noise=show_noise, color=color)
-        if outcome.error is not None and output is None:
-            sys.stderr.write(text)
-        else:
-            _write_output(text, output)
+        _write_output(text, output)
     raise typer.Exit(outcome.exit_code)
 
 
@@ -140,7 +139,7 @@ def list_stabilizers(
 def report(
     outcome_file: Annotated[Path, typer.Argument(
         metavar="OUTCOME", help="A JSON outcome written by 'compare --format json'.")],
-    fmt: Annotated[OutputFormat, typer.Option("--format", "-f", help="Output format.")] = OutputFormat.text,
+    fmt: FormatOpt = ReportFormat.text,
     output: Annotated[Path | None, typer.Option("--output", "-o", help="Write the report here.")] = None,
     show_noise: Annotated[bool, typer.Option("--show-noise", help="List everything canonicalized.")] = False,
 ) -> None:
@@ -150,10 +149,7 @@ def report(
     except (OSError, UnicodeDecodeError) as exc:
         raise UsageError(f"{outcome_file}: cannot read ({exc})") from None
     outcome = Outcome.from_json(text)
-    if fmt is OutputFormat.json:
-        _write_output(outcome.to_json() + "\n", output)
-    else:
-        _write_output(render_text(outcome, show_noise=show_noise), output)
+    _write_output(render(outcome, fmt, show_noise=show_noise), output)
     raise typer.Exit(outcome.exit_code)
 
 
