@@ -131,7 +131,8 @@ def list_stabilizers(
     chosen = {s.name for s in _select(enable, disable)}
     for st in all_stabilizers():
         mark = "on " if st.name in chosen else "off"
-        sys.stdout.write(f"{st.name} [{mark}] scope={st.scope.value} category={st.category.value}\n"
+        opt_in = "" if st.enabled_by_default else " opt-in"
+        sys.stdout.write(f"{st.name} [{mark}]{opt_in} scope={st.scope.value} category={st.category.value}\n"
                          f"    removes: {st.removes}\n    safe because: {st.reason}\n")
 
 

@@ -68,6 +68,9 @@ class Stabilizer:
     reason: str
     apply: Union[EntryFn, ArchiveFn]  # noqa: UP007 - a runtime-evaluated alias
     applies_to: Callable[[Entry], bool] = _always
+    #: False for stabilizers that only run when asked for (``--enable NAME`` or ``--enable all``), for
+    #: example because they are slow on large archives.
+    enabled_by_default: bool = True
 
     def __post_init__(self) -> None:
         if not _NAME_RE.match(self.name):
@@ -153,7 +156,9 @@ def all_stabilizers(include_plugins: bool = True) -> tuple[Stabilizer, ...]:
 
 def select_stabilizers(enable: Iterable[str] = (), disable: Iterable[str] = (),
                        available: Sequence[Stabilizer] | None = None) -> tuple[Stabilizer, ...]:
-    """All stabilizers minus ``disable`` plus ``enable`` (``all``/``none`` allowed), in registry order.
+    """The default stabilizers minus ``disable`` plus ``enable`` (``all``/``none`` allowed), in registry order.
+
+    The default set is every stabilizer with ``enabled_by_default``; ``--enable all`` adds the opt-in ones.
 
     ``--disable all --enable x`` selects only x; ``--enable`` wins over ``--disable`` for the same name.
     """
@@ -162,7 +167,8 @@ def select_stabilizers(enable: Iterable[str] = (), disable: Iterable[str] = (),
     if len(known) != len(avail):
         dup = next(s.name for i, s in enumerate(avail) if any(t.name == s.name for t in avail[:i]))
         raise UsageError(f"two stabilizers are named {dup!r}")
-    chosen = set(known)
+    default = {s.name for s in avail if s.enabled_by_default}
+    chosen = set(default)
 
     def check(names: Iterable[str]) -> list[str]:
         out = []
@@ -179,7 +185,7 @@ def select_stabilizers(enable: Iterable[str] = (), disable: Iterable[str] = (),
         if nm == "all":
             chosen.clear()
         elif nm == "none":
-            chosen = set(known)
+            chosen = set(default)
         else:
             chosen.discard(nm)
     for nm in check(enable):

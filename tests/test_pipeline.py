@@ -43,6 +43,7 @@ from canonjar.zipfmt import read_zip
 from tests.helpers import Item, make_zip
 
 BUILTIN_NAMES = [s.name for s in BUILTIN]
+DEFAULT_NAMES = [s.name for s in BUILTIN if s.enabled_by_default]
 FIXTURE = Path(__file__).parent / "fixtures" / "plugin"
 
 
@@ -78,8 +79,8 @@ def run(data: bytes, stabs: list[Stabilizer], side: Side = Side.REFERENCE) -> tu
 
 
 def test_default_selection_is_every_stabilizer_in_registry_order() -> None:
-    assert names(select_stabilizers(available=BUILTIN)) == BUILTIN_NAMES
-    assert names(select_stabilizers()) == names(all_stabilizers())
+    assert names(select_stabilizers(available=BUILTIN)) == DEFAULT_NAMES
+    assert names(select_stabilizers()) == [s.name for s in all_stabilizers() if s.enabled_by_default]
     assert names(all_stabilizers(include_plugins=False)) == BUILTIN_NAMES
     assert len(set(BUILTIN_NAMES)) == len(BUILTIN_NAMES)
     assert {n for n in BUILTIN_NAMES if n.startswith("zip-")} == {
@@ -88,11 +89,19 @@ def test_default_selection_is_every_stabilizer_in_registry_order() -> None:
         "zip-comments"}
 
 
+def test_opt_in_stabilizers_run_only_when_enabled() -> None:
+    opt_in = [n for n in BUILTIN_NAMES if n not in DEFAULT_NAMES]
+    assert opt_in, "the class-file stabilizers are opt-in"
+    assert not set(opt_in) & set(names(select_stabilizers(available=BUILTIN)))
+    chosen = names(select_stabilizers(enable=[opt_in[0]], available=BUILTIN))
+    assert opt_in[0] in chosen and set(DEFAULT_NAMES) <= set(chosen)
+
+
 def test_disable_one_and_comma_lists() -> None:
     assert names(select_stabilizers(disable=["zip-timestamps"], available=BUILTIN)) == [
-        n for n in BUILTIN_NAMES if n != "zip-timestamps"]
+        n for n in DEFAULT_NAMES if n != "zip-timestamps"]
     both = select_stabilizers(disable=[" zip-permissions , zip-timestamps,,"], available=BUILTIN)
-    assert names(both) == [n for n in BUILTIN_NAMES if n not in ("zip-timestamps", "zip-permissions")]
+    assert names(both) == [n for n in DEFAULT_NAMES if n not in ("zip-timestamps", "zip-permissions")]
     repeated = select_stabilizers(disable=["zip-permissions", "zip-timestamps"], available=BUILTIN)
     assert names(repeated) == names(both)
 
@@ -100,7 +109,7 @@ def test_disable_one_and_comma_lists() -> None:
 def test_all_and_none() -> None:
     assert select_stabilizers(disable=["all"], available=BUILTIN) == ()
     assert select_stabilizers(enable=["none"], available=BUILTIN) == ()
-    assert names(select_stabilizers(disable=["none"], available=BUILTIN)) == BUILTIN_NAMES
+    assert names(select_stabilizers(disable=["none"], available=BUILTIN)) == DEFAULT_NAMES
     assert names(select_stabilizers(disable=["all"], enable=["all"], available=BUILTIN)) == BUILTIN_NAMES
     # disable all, then enable a comma list: only those, in registry order whatever the order given
     only = select_stabilizers(disable=["all"], enable=["zip-utf8-flag,zip-entry-order"], available=BUILTIN)
@@ -111,7 +120,7 @@ def test_all_and_none() -> None:
 def test_enable_wins_over_disable() -> None:
     chosen = select_stabilizers(enable=["zip-timestamps"], disable=["zip-timestamps", "zip-comments"],
                                 available=BUILTIN)
-    assert names(chosen) == [n for n in BUILTIN_NAMES if n != "zip-comments"]
+    assert names(chosen) == [n for n in DEFAULT_NAMES if n != "zip-comments"]
 
 
 @pytest.mark.parametrize("where", ["enable", "disable"])
@@ -126,7 +135,7 @@ def test_unknown_name_lists_known_names(where: str) -> None:
 
 def test_selection_uses_the_given_registry() -> None:
     mine = stab("my-stab", lambda e, ctx: e)
-    assert names(select_stabilizers(available=[*BUILTIN, mine])) == [*BUILTIN_NAMES, "my-stab"]
+    assert names(select_stabilizers(available=[*BUILTIN, mine])) == [*DEFAULT_NAMES, "my-stab"]
     with pytest.raises(UsageError, match="my-stab"):
         select_stabilizers(enable=["my-stab"], available=BUILTIN)
 
@@ -159,7 +168,7 @@ def _fake_entry_points(monkeypatch: pytest.MonkeyPatch, *eps: tuple[str, str]) -
 def test_plugin_entry_points_are_appended(monkeypatch: pytest.MonkeyPatch) -> None:
     _fake_entry_points(monkeypatch, ("extra", f"{__name__}:EXTRA"))
     assert names(all_stabilizers()) == [*BUILTIN_NAMES, "extra-one"]
-    assert names(select_stabilizers(disable=["extra-one"])) == BUILTIN_NAMES
+    assert names(select_stabilizers(disable=["extra-one"])) == DEFAULT_NAMES
 
 
 def test_duplicate_names_are_refused(monkeypatch: pytest.MonkeyPatch) -> None:
