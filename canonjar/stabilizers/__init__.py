@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from ..pipeline import Stabilizer
 from . import (
+    class_constant_pool_order,
     class_lambda_names,
     class_member_order,
     git_properties,
@@ -53,10 +54,12 @@ BUILTIN: tuple[Stabilizer, ...] = (
     sbom_spdx.STABILIZER,
     javadoc_timestamp.STABILIZER,
     source_newlines.STABILIZER,
-    # Class files (opt-in: --enable class-lambda-names,class-member-order). Lambda renaming rewrites Utf8
-    # contents and member ordering rewrites bootstrap indices, so a constant-pool order runs after both.
+    # Class files, opt-in (--enable class-lambda-names,class-member-order,class-constant-pool-order). Lambda
+    # renaming rewrites Utf8 contents and member ordering rewrites bootstrap indices, so the constant-pool order
+    # runs after both.
     class_lambda_names.STABILIZER,
     class_member_order.STABILIZER,
+    class_constant_pool_order.STABILIZER,
     # The zip container.
     zip_directory_entries.STABILIZER,
     zip_entry_order.STABILIZER,
