@@ -132,15 +132,15 @@ def explain_class_difference(left: bytes, right: bytes) -> tuple[str, ...]:
     return tuple(out)
 
 
-def _find(arc: Archive, path: str) -> Entry | None:
-    """The entry at display path ``path`` (``outer.jar!/inner/A.class``), looking into nested archives."""
+def _index(arc: Archive, out: dict[str, Entry] | None = None) -> dict[str, Entry]:
+    """Every entry by display path (``outer.jar!/inner/A.class``), nested archives included; with duplicate
+    names the first entry wins. Built once per side instead of scanning the archive for each difference."""
+    index: dict[str, Entry] = {} if out is None else out
     for e in arc.entries:
-        full = arc.path_of(e)
-        if full == path:
-            return e
-        if e.nested is not None and path.startswith(full + "!/"):
-            return _find(e.nested, path)
-    return None
+        index.setdefault(arc.path_of(e), e)
+        if e.nested is not None:
+            _index(e.nested, index)
+    return index
 
 
 def annotate_differences(diffs: Sequence[Difference], left: Archive, right: Archive, left_budget: Budget,
@@ -148,11 +148,15 @@ def annotate_differences(diffs: Sequence[Difference], left: Archive, right: Arch
     """``diffs`` with a ``class analysis: ...`` note added to each changed ``.class`` entry that it explains."""
     out: list[Difference] = []
     done = 0
+    left_index: dict[str, Entry] | None = None
+    right_index: dict[str, Entry] | None = None
     for d in diffs:
         if (d.kind is DifferenceKind.CHANGED and d.aspect == "content" and d.path.endswith(".class")
                 and done < MAX_ANNOTATED):
             done += 1
-            a, b = _find(left, d.path), _find(right, d.path)
+            if left_index is None or right_index is None:
+                left_index, right_index = _index(left), _index(right)
+            a, b = left_index.get(d.path), right_index.get(d.path)
             phrases: tuple[str, ...] = ()
             if a is not None and b is not None:
                 try:
