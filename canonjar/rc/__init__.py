@@ -1,0 +1,1 @@
+"""Reproducible Central inputs: buildspec, .buildinfo and .buildcompare parsing (never executing anything)."""
