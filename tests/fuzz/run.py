@@ -1,0 +1,166 @@
+"""Coverage-guided fuzzing of canonjar's zip reader and class-file codec (atheris / libFuzzer).
+
+One command per target::
+
+    pip install ".[fuzz]"
+    python tests/fuzz/run.py zip --minutes 30
+    python tests/fuzz/run.py classfile --minutes 30
+
+The seed corpus is made fresh in the work directory (``--workdir``, default ``fuzz-work/`` in the current
+directory): small real JARs packed with the JDK's ``jar`` tool when a JDK is present, archives written
+with ``zipfile`` in every shape the reader knows (data descriptors, zip64, stored, comments, nested JARs,
+signed-looking names), and class files compiled by ``javac`` plus a few taken from the JDK. libFuzzer keeps
+its growing corpus there between runs. A crashing input is written to ``<workdir>/<target>/crash-*``; copy
+it to ``tests/fuzz/regressions/<target>/`` so the default test run replays it forever
+(``tests/test_fuzz_regressions.py``). At the end libFuzzer prints its final statistics
+(``stat::number_of_executed_units`` and the executions per second).
+"""
+
+from __future__ import annotations
+
+import argparse
+import io
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import zipfile
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE.parents[1]))
+sys.path.insert(0, str(HERE))
+
+JAVA_SRC = """
+package p;
+import java.util.*;
+import java.util.function.*;
+public class Seed implements Comparable<Seed> {
+    enum Kind { A, B }
+    record Pair(int a, String b) {}
+    private final String name;
+    public Seed(String name) { this.name = name; }
+    public int compareTo(Seed o) { return name.compareTo(o.name); }
+    static int sw(Kind k) { switch (k) { case A: return 1; default: return 2; } }
+    public static void main(String[] args) throws Exception {
+        List<String> xs = new ArrayList<>(List.of("b", "a"));
+        xs.sort(Comparator.comparing(s -> s.length()));
+        Function<String, String> f = s -> s + "!" + args.length;
+        Runnable r = () -> System.out.println(f.apply("x"));
+        r.run();
+        try (var in = new java.io.ByteArrayInputStream(new byte[1])) { in.read(); }
+        long big = 1L << 40; double d = 3.5; float fl = 2.5f;
+        System.out.println(new Pair(1, "q") + " " + sw(Kind.B) + big + d + fl);
+    }
+}
+"""
+
+
+def _zip(entries: list[tuple[str, bytes]], method: int = zipfile.ZIP_DEFLATED, comment: bytes = b"",
+         stream: bool = False, force64: bool = False) -> bytes:
+    raw = io.BytesIO()
+    target: io.IOBase = raw
+    if stream:
+        class Sink(io.RawIOBase):
+            def writable(self) -> bool:
+                return True
+
+            def write(self, b: bytes) -> int:  # type: ignore[override]
+                raw.write(b)
+                return len(b)
+        target = Sink()
+    with zipfile.ZipFile(target, "w", method) as zf:  # type: ignore[arg-type]
+        for name, data in entries:
+            if force64:
+                with zf.open(name, "w", force_zip64=True) as fh:
+                    fh.write(data)
+            else:
+                zf.writestr(name, data)
+        zf.comment = comment
+    return raw.getvalue()
+
+
+def _java_seeds(out: Path) -> tuple[list[bytes], list[bytes]]:
+    """Return (jars, classes) made with the JDK, or empty lists without one."""
+    javac, jar = shutil.which("javac"), shutil.which("jar")
+    if not javac or not jar:
+        return [], []
+    with tempfile.TemporaryDirectory() as tmp:
+        src = Path(tmp, "src", "p")
+        src.mkdir(parents=True)
+        (src / "Seed.java").write_text(JAVA_SRC)
+        classes = Path(tmp, "classes")
+        subprocess.run([javac, "-g", "-d", str(classes), str(src / "Seed.java")], check=True)
+        jar_path = Path(tmp, "seed.jar")
+        subprocess.run([jar, "--create", "--file", str(jar_path), "--main-class", "p.Seed", "-C", str(classes), "."],
+                       check=True)
+        cls = [p.read_bytes() for p in sorted(classes.rglob("*.class"))]
+        return [jar_path.read_bytes()], cls
+
+
+def _jdk_classes(limit: int = 40) -> list[bytes]:
+    """A few small classes from the running JDK's jrt image, through ``jimage``-free means: ct.sym or jmods."""
+    home = Path(os.environ.get("JAVA_HOME") or Path(shutil.which("javac") or "/").resolve().parents[1])
+    out: list[bytes] = []
+    for jmod in sorted((home / "jmods").glob("java.*.jmod"))[:4]:
+        data = jmod.read_bytes()[4:]
+        with zipfile.ZipFile(io.BytesIO(data)) as zf:
+            for info in zf.infolist():
+                if info.filename.endswith(".class") and info.file_size < 4000 and len(out) < limit:
+                    out.append(zf.read(info))
+    return out
+
+
+def make_seeds(target: str, corpus: Path) -> int:
+    corpus.mkdir(parents=True, exist_ok=True)
+    jars, classes = _java_seeds(corpus)
+    seeds: list[bytes] = []
+    if target == "zip":
+        manifest = b"Manifest-Version: 1.0\r\nBuilt-By: fuzz\r\nMain-Class: p.Seed\r\n\r\n"
+        pom = b"#Generated by Maven\n#Mon Jan 01 00:00:00 UTC 2024\ngroupId=g\nartifactId=a\nversion=1\n"
+        base = [("META-INF/MANIFEST.MF", manifest), ("META-INF/maven/g/a/pom.properties", pom),
+                ("p/Seed.class", classes[0] if classes else b"\xca\xfe\xba\xbe"), ("r.txt", b"x\r\n" * 20)]
+        seeds += jars
+        seeds.append(_zip(base))
+        seeds.append(_zip(base, method=zipfile.ZIP_STORED, comment=b"c"))
+        seeds.append(_zip(base, stream=True))
+        seeds.append(_zip(base[:2], force64=True))
+        seeds.append(_zip([*base, ("lib/inner.jar", _zip(base[:2]))]))
+        seeds.append(_zip([("META-INF/MANIFEST.MF", manifest), ("META-INF/A.SF", b"Signature-Version: 1.0\r\n\r\n"),
+                           ("bom.json", b'{"bomFormat":"CycloneDX","serialNumber":"urn:uuid:1","components":[]}')]))
+    else:
+        seeds += classes
+        seeds += _jdk_classes()
+    for i, s in enumerate(seeds):
+        (corpus / f"seed-{i:03d}").write_bytes(s)
+    return len(seeds)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("target", choices=["zip", "classfile"])
+    parser.add_argument("--minutes", type=float, default=30.0)
+    parser.add_argument("--workdir", type=Path, default=Path("fuzz-work"))
+    parser.add_argument("--max-len", type=int, default=65536)
+    args, rest = parser.parse_known_args(argv)
+
+    import atheris  # only needed here: the regression test replays inputs without it
+
+    with atheris.instrument_imports(include=["canonjar"]):
+        from targets import TARGETS
+    check = TARGETS[args.target]
+    work = args.workdir / args.target
+    corpus = work / "corpus"
+    n = make_seeds(args.target, corpus)
+    print(f"{args.target}: {n} seeds in {corpus}", flush=True)
+    libfuzzer_args = [sys.argv[0], str(corpus), f"-max_total_time={int(args.minutes * 60)}",
+                      f"-max_len={args.max_len}", f"-artifact_prefix={work}/", "-print_final_stats=1",
+                      "-timeout=20", "-rss_limit_mb=2048", *rest]
+    atheris.Setup(libfuzzer_args, check)
+    atheris.Fuzz()  # exits the process when done
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
