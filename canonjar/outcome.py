@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import json
 import types
 import typing
@@ -207,6 +208,12 @@ def _plain(value: Any) -> Any:
     return value
 
 
+@functools.cache
+def _hints(tp: type) -> dict[str, Any]:
+    """The resolved field types of a dataclass (resolving them is slow: done once per class)."""
+    return typing.get_type_hints(tp)
+
+
 def _build(tp: Any, value: Any) -> Any:
     origin = typing.get_origin(tp)
     if origin in (typing.Union, types.UnionType):
@@ -222,7 +229,7 @@ def _build(tp: Any, value: Any) -> Any:
     if isinstance(tp, type) and issubclass(tp, Enum):
         return tp(value)
     if isinstance(tp, type) and is_dataclass(tp):
-        hints = typing.get_type_hints(tp)
+        hints = _hints(tp)
         kwargs = {f.name: _build(hints[f.name], value[f.name]) for f in fields(tp) if f.name in value}
         return tp(**kwargs)
     if tp in (int, str, bool) and not isinstance(value, tp):
