@@ -371,6 +371,20 @@ def test_latest_row_of_an_artifact_wins(db: Path) -> None:
     assert len(arts) == 1 and arts[0].verdict == "different" and arts[0].stabilizers == FULL
 
 
+def test_one_file_name_under_two_groups_is_two_artifacts(outcomes: dict[str, Outcome], tmp_path: Path) -> None:
+    """A release may hold one file name under two groupIds: they are two artifacts, not one."""
+    path = tmp_path / "two-groups.sqlite"
+    release = "content/org/example/r1/r1-1.0.buildspec"
+    with ResultStore(path) as store:
+        store.put_release(release, release, "org.example", "r1", "1.0", 2)
+        store.put_result(_row(release, "r1-1.0.jar", "equivalent", "ko", "ko", outcomes["ts-only"], FULL))
+        store.put_result(replace(_row(release, "r1-1.0.jar", "different", "ko", "ko", outcomes["tampered"], FULL),
+                                 group_id="org.other"))
+    arts = load_artifacts(path)
+    assert sorted((a.gav, a.verdict) for a in arts) == [("org.example:r1:1.0", "equivalent"),
+                                                        ("org.other:r1:1.0", "different")]
+
+
 def test_missing_family_stabilizers_make_a_lower_bound(outcomes: dict[str, Outcome]) -> None:
     default = tuple(s.name for s in select_stabilizers())
     arts = [Artifact.of("r", "g:a:v", n, o.verdict.value, outcome=o, stabilizers=default)

@@ -182,8 +182,12 @@ def _check_db(db_path: str | Path) -> Path:
     return path
 
 
+def _artifact_key(row: ResultRow) -> tuple[str, str, str, str, str]:
+    return row.release_id, row.group_id, row.artifact_id, row.version, row.filename
+
+
 def load_artifacts(db_path: str | Path) -> list[Artifact]:
-    """Every artifact of the database, one per (release, file name), ordered by release and file name.
+    """Every artifact of the database, one per (release, group, artifact, version, file name).
 
     A database may hold several rows of one artifact (runs with other canonjar versions or stabilizer
     selections); the row written last (highest row id) is the one used.
@@ -194,9 +198,10 @@ def load_artifacts(db_path: str | Path) -> list[Artifact]:
     out: list[Artifact] = []
     previous: ResultRow | None = None
     try:
-        # Ordered by release, file name, id: the rows of one artifact are adjacent and the last one wins.
+        # The rows of one artifact are adjacent (iter_results orders them by artifact, then id): the last wins.
+        # One release may hold one file name under two groupIds, so the key is the whole coordinate.
         for row in iter_results(path):
-            if previous is not None and (previous.release_id, previous.filename) != (row.release_id, row.filename):
+            if previous is not None and _artifact_key(previous) != _artifact_key(row):
                 out.append(Artifact.from_row(previous))
             previous = row
     except (sqlite3.Error, ValueError, KeyError) as exc:
