@@ -7,7 +7,11 @@ measures, median of ``--runs`` timed runs:
 
 - ``floor``: inflating the classes from the jmod with ``zipfile`` (CRC checked), the least any reader must do;
 - ``canonjar read_class`` / ``write_class`` / ``read_class(deep=True)`` (deep: also parses every Code attribute and
-  decodes every instruction, BootstrapMethods, Record).
+  decodes every instruction, BootstrapMethods, Record);
+- ``canonicalize``: the three class stabilizers (class-lambda-names, class-member-order,
+  class-constant-pool-order) applied to every class as the pipeline applies them (each reads and writes it);
+- ``structural diff``: :func:`canonjar.classfile.classdiff.diff_classes` of every class with its canonical form
+  (what a differing class costs in a comparison: two symbolic views, the diff and its text).
 
 Then, once, what jawa (the PyPI class-file library) does with the same classes: how many it reads, how many it
 writes back byte for byte, and why the others fail; plus whether it reads a class holding a CONSTANT_Dynamic.
@@ -17,6 +21,7 @@ Prints Markdown tables and writes the numbers as JSON (to ``benchmarks/results/`
 from __future__ import annotations
 
 import argparse
+import contextlib
 import gc
 import io
 import json
@@ -42,7 +47,14 @@ from canonjar.classfile import (
     read_class,
     write_class,
 )
+from canonjar.classfile.classdiff import diff_classes
 from canonjar.classfile.constants import read_constant_pool
+from canonjar.errors import CanonjarError
+from canonjar.limits import Budget
+from canonjar.model import Entry, Payload
+from canonjar.pipeline import Context, Side, select_stabilizers
+
+CLASS_STABILIZERS = "class-lambda-names,class-member-order,class-constant-pool-order"
 
 
 def default_jmod() -> Path | None:
@@ -60,17 +72,24 @@ def open_jmod(path: Path) -> zipfile.ZipFile:
     return zipfile.ZipFile(io.BytesIO(data[4:]))
 
 
-def timed(fn: Callable[[], object], runs: int) -> tuple[float, list[float]]:
+def timed(fn: Callable[[], object], runs: int) -> tuple[float, float]:
+    """Median wall-clock and median CPU seconds of ``runs`` calls (on a shared machine the wall clock also
+    counts the time spent waiting for a CPU; the process time does not)."""
     times = []
+    cpu = []
     for _ in range(runs):
         gc.collect()
-        t0 = time.perf_counter()
+        t0, c0 = time.perf_counter(), time.process_time()
         fn()
         times.append(time.perf_counter() - t0)
-    return statistics.median(times), times
+        cpu.append(time.process_time() - c0)
+    return statistics.median(times), statistics.median(cpu)
 
 
-def speed(classes: list[bytes], zf: zipfile.ZipFile, infos: list[zipfile.ZipInfo], runs: int) -> dict[str, float]:
+def speed(classes: list[bytes], zf: zipfile.ZipFile, infos: list[zipfile.ZipInfo],
+          runs: int) -> tuple[dict[str, float], dict[str, float]]:
+    """Median wall-clock and CPU seconds per step, and (in the first dict) how many classes canonicalize
+    changed (``canonical_changed``)."""
     def floor() -> None:
         for info in infos:
             zf.read(info)
@@ -91,10 +110,34 @@ def speed(classes: list[bytes], zf: zipfile.ZipFile, infos: list[zipfile.ZipInfo
         for cf in parsed:
             write_class(cf)
 
-    out = {}
-    for name, fn in (("floor", floor), ("read", read), ("write", write), ("deep", deep)):
-        out[name], _ = timed(fn, runs)
-    return out
+    stabs = select_stabilizers(disable=["all"], enable=[CLASS_STABILIZERS])
+    canonical: list[bytes] = []
+
+    def canonicalize() -> None:
+        canonical.clear()
+        for b in classes:
+            entry = Entry(name=b"C.class", payload=Payload.of_bytes(b))
+            ctx = Context(Side.REBUILD, Budget())
+            for st in stabs:
+                fn: Callable[[Entry, Context], Entry] = st.apply  # type: ignore[assignment]  # entry scope
+                with contextlib.suppress(CanonjarError):  # skipped (unknown attribute...): class unchanged
+                    entry = fn(entry, ctx)
+            canonical.append(ctx.content(entry))
+
+    out: dict[str, float] = {}
+    cpu: dict[str, float] = {}
+    for name, fn in (("floor", floor), ("read", read), ("write", write), ("deep", deep),
+                     ("canonicalize", canonicalize)):
+        out[name], cpu[name] = timed(fn, runs)
+    pairs = [(read_class(a), read_class(b)) for a, b in zip(classes, canonical, strict=True)]
+
+    def structural() -> None:
+        for a, b in pairs:
+            diff_classes(a, b)
+
+    out["structural_diff"], cpu["structural_diff"] = timed(structural, runs)
+    out["canonical_changed"] = float(sum(a != b for a, b in zip(classes, canonical, strict=True)))
+    return out, cpu
 
 
 def _where(exc: BaseException) -> str:
@@ -215,21 +258,32 @@ def main(argv: list[str] | None = None) -> int:
                 failures += 1
         except ClassFormatError:
             failures += 1
-    t = speed(classes, zf, infos, args.runs)
+    t, cpu_t = speed(classes, zf, infos, args.runs)
     jw = None if args.no_jawa else jawa_measure(names, classes)
 
     n = len(classes)
     mib = sum(map(len, classes)) / 2**20
     print(f"# Class-file codec on {jmod} ({n} classes, {mib:.1f} MiB), median of {args.runs} runs\n")
-    print("| step | seconds | classes/s | vs floor |")
-    print("|---|---:|---:|---:|")
-    rows = [("floor: inflate from the jmod (zipfile, CRC)", t["floor"]), ("canonjar read_class", t["read"]),
-            ("canonjar write_class", t["write"]), ("canonjar read_class(deep=True)", t["deep"])]
+    print("| step | seconds | classes/s | vs floor | CPU seconds | classes/s of CPU |")
+    print("|---|---:|---:|---:|---:|---:|")
+    rows: list[tuple[str, float, float | None]] = [
+        ("floor: inflate from the jmod (zipfile, CRC)", t["floor"], cpu_t["floor"]),
+        ("canonjar read_class", t["read"], cpu_t["read"]),
+        ("canonjar write_class", t["write"], cpu_t["write"]),
+        ("canonjar read_class(deep=True)", t["deep"], cpu_t["deep"]),
+        ("canonjar canonicalize (3 class stabilizers, read+write each)", t["canonicalize"], cpu_t["canonicalize"]),
+        ("canonjar structural diff (class vs its canonical form)", t["structural_diff"], cpu_t["structural_diff"])]
     if jw:
-        rows += [("jawa ClassFile() read (1 run)", jw["read_seconds"]),
-                 ("jawa save() where it does not raise (1 run)", jw["write_seconds"])]
-    for label, sec in rows:
-        print(f"| {label} | {sec:.3f} | {n / sec if sec else 0:,.0f} | {sec / t['floor']:.1f}x |")
+        rows += [("jawa ClassFile() read (1 run)", jw["read_seconds"], None),
+                 ("jawa save() where it does not raise (1 run)", jw["write_seconds"], None)]
+    for label, sec, cpu in rows:
+        cpu_cols = f"{cpu:.3f} | {n / cpu if cpu else 0:,.0f}" if cpu is not None else "- | -"
+        print(f"| {label} | {sec:.3f} | {n / sec if sec else 0:,.0f} | {sec / t['floor']:.1f}x | {cpu_cols} |")
+    changed = int(t.pop("canonical_changed"))
+    diff_cpu = cpu_t["structural_diff"]
+    print(f"\ncanonicalize changed {changed}/{n} classes; structural diff: "
+          f"{1000 * t['structural_diff'] / n if n else 0:.2f} ms per class pair "
+          f"({1000 * diff_cpu / n if n else 0:.2f} ms of CPU)\n")
     print("\n| codec | reads | writes back byte-exact |")
     print("|---|---:|---:|")
     print(f"| canonjar | {n - failures}/{n} | {n - failures}/{n} |")
@@ -243,7 +297,7 @@ def main(argv: list[str] | None = None) -> int:
     else:
         print("\njawa is not installed: no comparison")
     doc = {"jmod": str(jmod), "classes": n, "bytes": sum(map(len, classes)), "runs": args.runs,
-           "median_seconds": t, "canonjar_failures": failures, "jawa": jw}
+           "median_seconds": t, "median_cpu_seconds": cpu_t, "canonjar_failures": failures, "jawa": jw}
     out = args.out or Path(__file__).resolve().parent / "results" / "classfile.json"
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(doc, indent=2) + "\n")

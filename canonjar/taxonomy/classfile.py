@@ -1,29 +1,46 @@
-"""Tell why two class files differ, for the taxonomy: class file version, JDK idioms, debug information, lambda
-naming, constant-pool and member order, and timestamp/path/UUID constants.
+"""Tell why two class files differ, for the taxonomy: class file version, compiler (javac vs ecj), JDK idioms
+(named with evidence, :mod:`canonjar.classfile.idioms`), debug information (debug-info only or not, from the
+structural diff of :mod:`canonjar.classfile.classdiff`), lambda naming, constant-pool and member order,
+timestamp/path/UUID constants, and code or structure changes.
 
 :func:`explain_class_difference` compares two class files and returns short, stable phrases (the taxonomy rules
-match them in a difference's note). :func:`annotate_differences` adds them, as ``class analysis: ...``, to the
-note of every changed ``.class`` entry of a comparison. Parsing is defensive: a class file that cannot be read
-yields no phrase, never an error.
+match them in a difference's note); :func:`analyze_class_difference` also gives the structural diff.
+:func:`annotate_differences` adds the phrases, as ``class analysis: ...``, to the note of every changed ``.class``
+entry of a comparison and the structural diff as its diff. "Debug-info only" is claimed only when the structural
+diff finds no other difference; an order phrase only when nothing else differs. Parsing is defensive: a class
+file that cannot be read yields no phrase, never an error.
 """
 
 from __future__ import annotations
 
 import re
+import time
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
-from ..classfile import Attribute, ClassFormatError, Member, display_mutf8, parse_code, read_class
+from ..classfile import Attribute, ClassFile, ClassFormatError, Member, display_mutf8, parse_code, read_class
+from ..classfile.classdiff import DIFF_LINE_CAP, ClassDiff, diff_views
+from ..classfile.disasm import view_class
+from ..classfile.idioms import Idiom, compare_idioms, compiler_of
 from ..errors import CanonjarError
 from ..limits import Budget
 from ..model import Archive, Entry
 from ..outcome import Difference, DifferenceKind
 
-__all__ = ["CLASS_NOTE_PREFIX", "annotate_differences", "explain_class_difference", "parse_class"]
+__all__ = [
+    "CLASS_NOTE_PREFIX",
+    "ClassAnalysis",
+    "analyze_class_difference",
+    "annotate_differences",
+    "compiler_phrase",
+    "explain_class_difference",
+    "parse_class",
+]
 
 CLASS_NOTE_PREFIX = "class analysis: "
 MAX_ANNOTATED = 5000  # class differences analysed per comparison (bounds the time on huge rebuild failures)
+STRUCTURAL_SECONDS = 30.0  # time for structural views per comparison; later classes get the cheap phrases
 
 _DEBUG_ATTRS = ("LineNumberTable", "LocalVariableTable", "LocalVariableTypeTable", "SourceFile",
                 "SourceDebugExtension")
@@ -49,13 +66,12 @@ class ClassInfo:
 def parse_class(data: bytes) -> ClassInfo | None:
     """The parts of a class file the taxonomy compares, or None when it is not a readable class file."""
     try:
-        return _parse(data)
+        return _info(read_class(data))
     except ClassFormatError:
         return None
 
 
-def _parse(data: bytes) -> ClassInfo:
-    cf = read_class(data)
+def _info(cf: ClassFile) -> ClassInfo:
     pool = cf.constant_pool
     constants = tuple(pool.describe(i) for i, _c in pool)
     strings = frozenset(display_mutf8(c.raw[3:]) for _i, c in pool if c.tag == 1)
@@ -90,46 +106,119 @@ def _side(flag_a: bool) -> str:
     return "reference" if flag_a else "rebuild"
 
 
-def explain_class_difference(left: bytes, right: bytes) -> tuple[str, ...]:
-    """Short phrases saying how two class files differ (empty when either cannot be read)."""
-    a, b = parse_class(left), parse_class(right)
-    if a is None or b is None:
-        return ()
+def _list(items: Sequence[str], limit: int = 3) -> str:
+    text = ", ".join(items[:limit])
+    return text + (f" (+{len(items) - limit} more)" if len(items) > limit else "")
+
+
+@dataclass(frozen=True)
+class ClassAnalysis:
+    """What the taxonomy learns from one pair of class files: the phrases for the note, the structural diff
+    (None when the classes could not be viewed), the named idioms and the compiler each side shows."""
+
+    phrases: tuple[str, ...]
+    diff: ClassDiff | None = None
+    idioms: tuple[Idiom, ...] = ()
+    compilers: tuple[tuple[str, tuple[str, ...]] | None, tuple[str, tuple[str, ...]] | None] = (None, None)
+
+
+def compiler_phrase(reference: tuple[str, Sequence[str]], rebuild: tuple[str, Sequence[str]],
+                    scope: str = "") -> str:
+    """``compiler differs: reference javac (evidence), rebuild ecj (evidence)``."""
+    return (f"compiler differs{scope}: reference {reference[0]} ({_list(list(reference[1]), 2)}), "
+            f"rebuild {rebuild[0]} ({_list(list(rebuild[1]), 2)})")
+
+
+def _old_idioms(a: ClassInfo, b: ClassInfo) -> tuple[tuple[str, str, bool, bool], ...]:
+    """The string-based idiom checks (used when the code-based ones cannot tell): (phrase name, idiom id,
+    reference has it, rebuild has it)."""
+    return (
+        ("indy string concatenation", "indy-string-concat", "makeConcatWithConstants" in a.strings,
+         "makeConcatWithConstants" in b.strings),
+        ("nest-based access", "nestmates", bool(a.attributes & {"NestHost", "NestMembers"}),
+         bool(b.attributes & {"NestHost", "NestMembers"})),
+        ("enum $values() helper", "enum-values-helper", any(m[0] == "$values" for m in a.methods),
+         any(m[0] == "$values" for m in b.methods)),
+        ("Objects.requireNonNull null checks", "null-checks",
+         "requireNonNull" in a.strings and "getClass" not in a.strings,
+         "requireNonNull" in b.strings and "getClass" not in b.strings),
+    )
+
+
+def _phrases(a: ClassInfo, b: ClassInfo, cd: ClassDiff | None, idioms: Sequence[Idiom],
+             compiler: str) -> list[str]:
     out: list[str] = []
     if (a.major, a.minor) != (b.major, b.minor):
         out.append(f"class file version differs (major {a.major}.{a.minor} vs {b.major}.{b.minor})")
-    idioms = (
-        ("indy string concatenation", "makeConcatWithConstants" in a.strings,
-         "makeConcatWithConstants" in b.strings),
-        ("nest-based access", bool(a.attributes & {"NestHost", "NestMembers"}),
-         bool(b.attributes & {"NestHost", "NestMembers"})),
-        ("enum $values() helper", any(m[0] == "$values" for m in a.methods),
-         any(m[0] == "$values" for m in b.methods)),
-        ("Objects.requireNonNull null checks", "requireNonNull" in a.strings and "getClass" not in a.strings,
-         "requireNonNull" in b.strings and "getClass" not in b.strings),
-    )
-    for name, in_a, in_b in idioms:
-        if in_a != in_b:
+    if compiler:
+        out.append(compiler)
+    covered = {i.id for i in idioms}
+    out += [f"JDK idiom differs: {i.phrase}" for i in idioms if i.id != "class-version"]
+    for name, ident, in_a, in_b in _old_idioms(a, b):
+        if in_a != in_b and ident not in covered:
             out.append(f"JDK idiom differs: {name} (only in {_side(in_a)})")
     da, db = a.attributes & set(_DEBUG_ATTRS), b.attributes & set(_DEBUG_ATTRS)
-    if da != db:
-        out.append(f"debug information differs ({_only(da, db)})")
+    if cd is not None and cd.debug_only:
+        detail = _only(da, db) if da != db else "in " + ", ".join(cd.debug_attributes)
+        out.append(f"debug information differs ({detail}) and nothing else: debug-info only, the code is the same")
+    elif da != db or (cd is not None and cd.debug):
+        detail = _only(da, db) if da != db else "in " + ", ".join(cd.debug_attributes if cd else [])
+        out.append(f"debug information also differs ({detail})")
     la = {m[0] for m in a.methods if _LAMBDA.match(m[0])}
     lb = {m[0] for m in b.methods if _LAMBDA.match(m[0])}
     if la != lb:
         out.append(f"lambda method names differ ({_only(la, lb)})")
-    if a.constants != b.constants and Counter(a.constants) == Counter(b.constants):
-        out.append("same constant pool in a different order")
-    for what, ma, mb in (("fields", a.fields, b.fields), ("methods", a.methods, b.methods)):
-        if ma != mb and Counter(ma) == Counter(mb):
-            out.append(f"same {what} in a different order")
+    if cd is None or cd.structural_equal:  # order is the explanation only when nothing else differs
+        if a.constants != b.constants and Counter(a.constants) == Counter(b.constants):
+            out.append("same constant pool in a different order")
+        for what, ma, mb in (("fields", a.fields, b.fields), ("methods", a.methods, b.methods)):
+            if ma != mb and Counter(ma) == Counter(mb):
+                out.append(f"same {what} in a different order")
     sa, sb = a.strings - b.strings, b.strings - a.strings
     for label, pattern in (("timestamp-like", _TIMESTAMP), ("absolute path", _ABS_PATH), ("UUID", _UUID)):
         xa = {s for s in sa if pattern.search(s)}
         xb = {s for s in sb if pattern.search(s)}
         if xa or xb:
             out.append(f"{label} constants differ ({_only(xa, xb)})")
-    return tuple(out)
+    if cd is not None and cd.changes:
+        if cd.code_changed:
+            out.append(f"code differs in {len(cd.code_changed)} method(s) ({_list(cd.code_changed)})")
+        others = [c for c in cd.changes if not c.startswith("version ") and not c.endswith(": code differs")]
+        if others:
+            out.append(f"class structure differs ({_list(others)})")
+    return out
+
+
+def analyze_class_difference(left: bytes, right: bytes, name: str = "", structural: bool = True,
+                             cap: int = DIFF_LINE_CAP) -> ClassAnalysis | None:
+    """Compare two class files: phrases, structural diff, idioms and compilers (None when either cannot be
+    read). ``structural=False`` skips the symbolic views (cheaper; no diff, no idioms, no debug-only claim)."""
+    try:
+        ca, cb = read_class(left), read_class(right)
+        a, b = _info(ca), _info(cb)
+    except ClassFormatError:
+        return None
+    if not structural:
+        return ClassAnalysis(tuple(_phrases(a, b, None, (), "")))
+    try:
+        va, vb = view_class(ca), view_class(cb)
+    except (ClassFormatError, RecursionError):
+        return ClassAnalysis(tuple(_phrases(a, b, None, (), "")))
+    cd = diff_views(va, vb, name or va.name + ".class", cap)
+    idioms = tuple(compare_idioms(va, vb))
+    comp_a, comp_b = compiler_of(va), compiler_of(vb)
+    compilers = (None if comp_a is None else (comp_a[0], tuple(comp_a[1])),
+                 None if comp_b is None else (comp_b[0], tuple(comp_b[1])))
+    compiler = ""
+    if comp_a is not None and comp_b is not None and comp_a[0] != comp_b[0]:
+        compiler = compiler_phrase(comp_a, comp_b)
+    return ClassAnalysis(tuple(_phrases(a, b, cd, idioms, compiler)), cd, idioms, compilers)
+
+
+def explain_class_difference(left: bytes, right: bytes) -> tuple[str, ...]:
+    """Short phrases saying how two class files differ (empty when either cannot be read)."""
+    found = analyze_class_difference(left, right)
+    return () if found is None else found.phrases
 
 
 def _index(arc: Archive, out: dict[str, Entry] | None = None) -> dict[str, Entry]:
@@ -143,30 +232,71 @@ def _index(arc: Archive, out: dict[str, Entry] | None = None) -> dict[str, Entry
     return index
 
 
+def _archive_compilers(analyses: Sequence[ClassAnalysis | None]) -> str:
+    """A compiler phrase for the whole comparison when the classes of one side show only one compiler and
+    those of the other side only another one (else '')."""
+    sides: list[dict[str, list[str]]] = [{}, {}]
+    for found in analyses:
+        if found is None:
+            continue
+        for k in (0, 1):
+            comp = found.compilers[k]
+            if comp is not None:
+                evidence = sides[k].setdefault(comp[0], [])
+                evidence.extend(e for e in comp[1] if e not in evidence)
+    if len(sides[0]) == 1 and len(sides[1]) == 1:
+        (ra, ea), = sides[0].items()
+        (rb, eb), = sides[1].items()
+        if ra != rb:
+            return compiler_phrase((ra, ea), (rb, eb), " (seen in other classes of the artifact)")
+    return ""
+
+
 def annotate_differences(diffs: Sequence[Difference], left: Archive, right: Archive, left_budget: Budget,
                          right_budget: Budget) -> tuple[Difference, ...]:
-    """``diffs`` with a ``class analysis: ...`` note added to each changed ``.class`` entry that it explains."""
-    out: list[Difference] = []
-    done = 0
+    """``diffs`` with each changed ``.class`` entry explained: a ``class analysis: ...`` note (phrases the
+    taxonomy rules match) and, when the entry has no diff yet, the structural class diff as its diff.
+
+    Only classes whose canonical bytes differ get here (equal entries are never parsed). The structural views
+    stop after :data:`STRUCTURAL_SECONDS` of work; later classes get the cheaper phrases only."""
     left_index: dict[str, Entry] | None = None
     right_index: dict[str, Entry] | None = None
-    for d in diffs:
-        if (d.kind is DifferenceKind.CHANGED and d.aspect == "content" and d.path.endswith(".class")
+    analyses: dict[int, ClassAnalysis | None] = {}
+    started = time.monotonic()
+    done = 0
+    for k, d in enumerate(diffs):
+        if not (d.kind is DifferenceKind.CHANGED and d.aspect == "content" and d.path.endswith(".class")
                 and done < MAX_ANNOTATED):
-            done += 1
-            if left_index is None or right_index is None:
-                left_index, right_index = _index(left), _index(right)
-            a, b = left_index.get(d.path), right_index.get(d.path)
-            phrases: tuple[str, ...] = ()
-            if a is not None and b is not None:
-                try:
-                    phrases = explain_class_difference(a.payload.content(left_budget),
-                                                       b.payload.content(right_budget))
-                except CanonjarError:
-                    phrases = ()
-            if phrases:
-                note = CLASS_NOTE_PREFIX + "; ".join(phrases)
-                out.append(replace(d, note="; ".join(x for x in (d.note, note) if x)))
-                continue
-        out.append(d)
+            continue
+        done += 1
+        if left_index is None or right_index is None:
+            left_index, right_index = _index(left), _index(right)
+        a, b = left_index.get(d.path), right_index.get(d.path)
+        found: ClassAnalysis | None = None
+        if a is not None and b is not None:
+            try:
+                structural = time.monotonic() - started < STRUCTURAL_SECONDS
+                found = analyze_class_difference(a.payload.content(left_budget), b.payload.content(right_budget),
+                                                 d.path.rsplit("!/", 1)[-1], structural)
+            except CanonjarError:
+                found = None
+        analyses[k] = found
+    archive_compiler = _archive_compilers(list(analyses.values()))
+    out: list[Difference] = []
+    for k, d in enumerate(diffs):
+        found = analyses.get(k)
+        if found is None:
+            out.append(d)
+            continue
+        phrases = list(found.phrases)
+        if archive_compiler and not any(p.startswith("compiler differs") for p in phrases):
+            phrases.insert(1 if phrases and phrases[0].startswith("class file version") else 0, archive_compiler)
+        changes: dict[str, object] = {}
+        if phrases:
+            note = CLASS_NOTE_PREFIX + "; ".join(phrases)
+            changes["note"] = "; ".join(x for x in (d.note, note) if x)
+        if found.diff is not None and d.diff is None:
+            changes["diff"] = found.diff.text
+            changes["diff_omitted_lines"] = found.diff.omitted
+        out.append(replace(d, **changes) if changes else d)  # type: ignore[arg-type]
     return tuple(out)

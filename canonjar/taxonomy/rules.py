@@ -6,9 +6,18 @@ Two tables:
   path pattern, note pattern, pattern over the changed lines of its diff, evidence that differs between the
   sides, and a few named checks). The first rule that matches gives the root cause; a difference no rule
   matches gets the ``unknown`` root cause and says so.
+
+  A benign cause must explain *every* change of a text difference: the difference is split into its changes
+  (manifest attributes compared parsed, properties keys, changed lines; :func:`split_changes`) and each is
+  classified on its own. When one is not build noise (a Main-Class next to a Built-By, a code line next to a
+  date), the difference gets that change's functional cause (:data:`FUNCTIONAL_CAUSES`) or ``unknown``, and
+  its explanation lists the benign and the other changes: a benign change never masks another one. Rules that
+  read no lines (evidence, path or class-analysis rules) explain the file as a whole and are not split.
 * :data:`STEP_CAUSES` and :data:`EVIDENCE_CAUSES`: what each stabilizer's trace steps removed, by root cause.
   ``manifest-build-metadata`` steps are split by the attributes recorded as evidence for the same entry
-  (``built-by`` -> built-by, ``build-jdk`` -> build-jdk, ``created-by`` -> build tool or JDK...).
+  (``built-by`` -> built-by, ``build-jdk`` -> build-jdk, ``created-by`` -> build tool or JDK...), and the
+  ``pom-properties`` and SBOM steps by what they say they removed (``pom-properties-removed=date-comment`` ->
+  pom-properties-timestamp, ``sbom-removed=serial-number`` -> sbom-serial-number...).
 
 Everything here is pure: :func:`classify` maps an Outcome to an Outcome, so an outcome loaded from JSON can be
 classified again.
@@ -22,6 +31,10 @@ from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, replace
 
+from ..formats.manifest import ManifestError
+from ..formats.manifest import parse as parse_manifest
+from ..formats.properties import ItemKind, PropertiesError
+from ..formats.properties import parse as parse_properties
 from ..outcome import Difference, Evidence, NoiseSummary, Outcome, TraceStep, Verdict
 from .causes import ROOT_CAUSES, UNKNOWN, root_cause
 
@@ -29,13 +42,17 @@ __all__ = [
     "DIFFERENCE_RULES",
     "EVIDENCE_CAUSES",
     "EVIDENCE_FACTS",
+    "FUNCTIONAL_CAUSES",
     "STEP_CAUSES",
+    "Change",
     "Facts",
     "Rule",
     "classify",
     "classify_difference",
     "first_rule",
+    "is_benign",
     "noise_summary",
+    "split_changes",
     "step_causes",
 ]
 
@@ -260,7 +277,38 @@ def _versioned_pair(d: Difference, facts: Facts) -> bool:
     return False
 
 
+def _masked_equal(d: Difference, mask: str, flags: int = 0) -> bool:
+    """True when the changed lines become equal, line for line, once every ``mask`` match is blanked: only such
+    values (dates, UUIDs, paths) changed. A line that also changed elsewhere ("2024-03-02: fixed bug X" vs "...Y")
+    is not explained by the value it happens to hold."""
+    a, b = _changed_lines(d, "-"), _changed_lines(d, "+")
+    if not a or not b:
+        return False
+    rx = _rx(mask, flags)
+    return [rx.sub("\x00", x.rstrip("\r")) for x in a] == [rx.sub("\x00", x.rstrip("\r")) for x in b]
+
+
+def _dates_only(d: Difference, _facts: Facts) -> bool:
+    return _masked_equal(d, _DATE_VALUE)
+
+
+def _dates_or_years_only(d: Difference, _facts: Facts) -> bool:
+    return _masked_equal(d, _DATE_VALUE + "|" + _YEAR)
+
+
+def _uuids_only(d: Difference, _facts: Facts) -> bool:
+    return _masked_equal(d, _UUID, re.IGNORECASE)
+
+
+def _paths_only(d: Difference, _facts: Facts) -> bool:
+    return _masked_equal(d, _PATH_VALUE, re.IGNORECASE)
+
+
 CHECKS: dict[str, Callable[[Difference, Facts], bool]] = {
+    "dates-only": _dates_only,
+    "dates-or-years-only": _dates_or_years_only,
+    "uuids-only": _uuids_only,
+    "paths-only": _paths_only,
     "reordered-lines": _reordered_lines,
     "line-endings-only": _line_endings_only,
     "manifest-rewrapped": _rewrapped,
@@ -297,6 +345,12 @@ _STORE_DATE = (r"^[-+]#(Mon|Tue|Wed|Thu|Fri|Sat|Sun) (Jan|Feb|Mar|Apr|May|Jun|Ju
                r"[0-2]\d:[0-5]\d:[0-5]\d ")
 _UUID = r"\b[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\b"
 _ABSPATH = r"(^[-+]|[\s\"'=:(])(/home/|/Users/|/tmp/|/var/lib/|/builds?/|/workspace/|[A-Za-z]:\\\\?)"
+#: Whole values, for the masks of the "...-only" checks: a date with its seconds, fraction, zone and year
+#: (Date.toString: "Sat Mar 02 10:15:00 UTC 2024"; ISO: "2024-03-02T10:15:00.000+01:00"), a year, a path.
+_DATE_VALUE = (r"(?:" + _DATE + r")(?::[0-5]\d)?(?:[.,]\d+)?(?:\s?(?:Z|[+-][0-2]\d:?[0-5]\d|[A-Z]{2,5}"
+               r"(?:[+-]\d\d?(?::?\d\d)?)?))?(?:\s(?:19|20)\d\d)?")
+_YEAR = r"\b(?:19|20)\d\d\b"
+_PATH_VALUE = r"(?:/home/|/Users/|/tmp/|/var/lib/|/builds?/|/workspace/|\b[A-Za-z]:\\)[^\s\"'<>,;|]*"
 
 
 def _attr(*names: str) -> str:
@@ -422,6 +476,10 @@ DIFFERENCE_RULES: tuple[Rule, ...] = (
     # -------------------------------------------------------------- class files
     Rule("class-jsp", "servlet-timestamp", "a servlet precompiled from a JSP differs", kinds=_CONTENT,
          path=_JSP),
+    Rule("class-compiler", "java-compiler", "the classes were compiled by another Java compiler", kinds=_CONTENT,
+         path=_CLASS, note=r"compiler differs"),
+    Rule("class-debug-only", "debug-info", "only debug information differs (another -g setting); the code is "
+         "the same", kinds=_CONTENT, path=_CLASS, note=r"debug-info only"),
     Rule("class-version", "jdk-version-bytecode", "the class file version differs", kinds=_CONTENT,
          path=_CLASS, note=r"class file version differs"),
     Rule("class-idiom", "jdk-idioms", "a JDK-version idiom differs", kinds=_CONTENT, path=_CLASS,
@@ -442,6 +500,8 @@ DIFFERENCE_RULES: tuple[Rule, ...] = (
          path=_CLASS, note=r"same (fields|methods) in a different order"),
     Rule("class-cp-order", "constant-pool-order", "the same constant pool in another order", kinds=_CONTENT,
          path=_CLASS, note=r"same constant pool in a different order"),
+    Rule("class-code", "bytecode-change", "the code or structure of the class differs", kinds=_CONTENT,
+         path=_CLASS, note=r"code differs in \d+ method|class structure differs"),
     # -------------------------------------------------------------- other files
     Rule("index-content", "index-files", "a generated index file differs", kinds=_CONTENT, path=_INDEX),
     Rule("javadoc-jdk", "javadoc-jdk", "javadoc pages generated by another JDK", kinds=_CONTENT, path=_HTML,
@@ -451,15 +511,16 @@ DIFFERENCE_RULES: tuple[Rule, ...] = (
     Rule("web-assets", "bundled-javascript", "bundled JavaScript or CSS differs", kinds=_CONTENT, path=_WEB),
     Rule("native-content", "os-specific-binaries", "a native binary differs", kinds=_CONTENT, path=_NATIVE),
     Rule("properties-timestamp", "properties-timestamp", "a date in a .properties file differs",
-         kinds=_CONTENT, path=r"\.properties$", changed=_DATE),
+         kinds=_CONTENT, path=r"\.properties$", changed=_DATE, check="dates-only"),
     Rule("script-timestamp", "script-timestamp", "a date in a script differs", kinds=_CONTENT, path=_SCRIPT,
-         changed=_DATE),
+         changed=_DATE, check="dates-only"),
     Rule("notice-timestamp", "notice-timestamp", "a date or year in a NOTICE/LICENSE file differs",
-         kinds=_CONTENT, path=_NOTICE, changed=_DATE + r"|\b(19|20)\d\d\b"),
-    Rule("text-uuid", "uuids", "a UUID differs", kinds=_CONTENT, changed=_UUID),
-    Rule("text-path", "absolute-paths", "an absolute build path differs", kinds=_CONTENT, changed=_ABSPATH),
+         kinds=_CONTENT, path=_NOTICE, changed=_DATE + r"|\b(19|20)\d\d\b", check="dates-or-years-only"),
+    Rule("text-uuid", "uuids", "a UUID differs", kinds=_CONTENT, changed=_UUID, check="uuids-only"),
+    Rule("text-path", "absolute-paths", "an absolute build path differs", kinds=_CONTENT, changed=_ABSPATH,
+         check="paths-only"),
     Rule("text-timestamp", "resource-timestamp", "a date in a generated resource differs", kinds=_CONTENT,
-         changed=_DATE),
+         changed=_DATE, check="dates-only"),
 )
 
 # ------------------------------------------------------------------------------------------------ trace steps
@@ -494,8 +555,9 @@ STEP_CAUSES: dict[str, str] = {
     "zip-comments": "zip-comments",
 }
 
-#: Stabilizers whose steps are attributed by their evidence alone (the default applies only without any).
-SPLIT_BY_EVIDENCE = frozenset({"manifest-build-metadata"})
+#: Stabilizers whose steps are attributed by their evidence alone (the default applies only without any): each
+#: records what it removed (``built-by``, ``pom-properties-removed=date-comment``, ``sbom-removed=timestamp``...).
+SPLIT_BY_EVIDENCE = frozenset({"manifest-build-metadata", "pom-properties", "sbom-cyclonedx", "sbom-spdx"})
 
 #: (evidence key pattern, value pattern, root cause), first match wins: what a removed value says was noise.
 EVIDENCE_CAUSES: tuple[tuple[str, str, str], ...] = (
@@ -511,6 +573,13 @@ EVIDENCE_CAUSES: tuple[tuple[str, str, str], ...] = (
      r"built-on|build-timezone|implementation-build-date|implementation-build-time|git-build-time", "",
      "manifest-build-time"),
     (r"sbom-tool-version", "", "sbom-tool-version"),
+    (r"sbom-removed", r"serial-number$", "sbom-serial-number"),
+    (r"sbom-removed", r"timestamp$", "sbom-timestamp"),
+    (r"sbom-removed", "", "sbom-run-metadata"),
+    (r"pom-properties-removed", r"date-comment$", "pom-properties-timestamp"),
+    (r"pom-properties-removed", r"key-order$", "pom-properties-order"),
+    (r"pom-properties-removed", r"m2e-keys$", "pom-properties-m2e"),
+    (r"pom-properties-removed", "", "pom-properties-generated"),
     (r"javadoc-jdk", "", "javadoc-jdk"),
     (r"signature-removed|manifest-digests-removed", "", "jar-signature"),
 )
@@ -545,6 +614,10 @@ def step_causes(step: TraceStep, evidence: Sequence[Evidence] = ()) -> tuple[tup
                                                                        and step.stabilizer != "jar-signature"):
             continue
         cause = _evidence_cause(ev.key.lower(), ev.value, ev.stabilizer)
+        if cause is None and step.stabilizer in SPLIT_BY_EVIDENCE and ev.key.lower() not in KEPT_EVIDENCE:
+            # A removed value no evidence pattern names (Build-Host, Build-Number...) still counts, under the
+            # stabilizer's own cause: otherwise a step that also removed Built-By would hide it.
+            cause = STEP_CAUSES.get(step.stabilizer, UNKNOWN)
         if cause is not None:
             values = found.setdefault(cause, [])
             shown = f"{ev.key}={ev.value}"
@@ -616,29 +689,290 @@ def _matches(rule: Rule, d: Difference, facts: Facts, lines: str | None = None) 
     return ""
 
 
-def first_rule(d: Difference, facts: Facts) -> tuple[Rule, str] | None:
-    """The first rule that matches ``d`` and its evidence quote, or None."""
+def first_rule(d: Difference, facts: Facts, rules: Sequence[Rule] = DIFFERENCE_RULES) -> tuple[Rule, str] | None:
+    """The first of ``rules`` that matches ``d`` and its evidence quote, or None."""
     lines = _diff_lines(d)
-    for rule in DIFFERENCE_RULES:
+    for rule in rules:
         quote = _matches(rule, d, facts, lines)
         if quote is not None:
             return rule, quote
     return None
 
 
+def _candidates(d: Difference) -> tuple[Rule, ...]:
+    """The rules whose kind, aspect, path and note conditions hold for ``d``: the changes of ``d`` share them,
+    so only these need to be tried on each change."""
+    return tuple(r for r in DIFFERENCE_RULES
+                 if (not r.kinds or d.kind.value in r.kinds) and (not r.aspects or d.aspect in r.aspects)
+                 and (not r.path or _rx(r.path).search(d.path)) and (not r.note or _rx(r.note).search(d.note)))
+
+
 def classify_difference(d: Difference, facts: Facts) -> Difference:
-    """``d`` with its category, root cause, mitigation, hint and explanation filled in."""
+    """``d`` with its category, root cause, mitigation, hint and explanation filled in.
+
+    A benign cause must explain every change of the difference: when the first rule names one, the difference
+    is split into its changes (:func:`split_changes`) and each is classified on its own. If any change is not
+    build noise, the difference gets that change's (functional) cause, or ``unknown``, and the explanation
+    lists both what is benign and what is not: a benign change never masks another one.
+    """
     hit = first_rule(d, facts)
+    rule: Rule | None = None
     if hit is None:
-        rc = root_cause(UNKNOWN)
+        cause = UNKNOWN
         what = f"{d.kind.value} {d.aspect}"
-        explanation = f"no taxonomy rule explains this {what} difference; it is reported as is"
+        explanation = f"no taxonomy rule explains this {what} difference as a whole; it is reported as is"
     else:
         rule, quote = hit
-        rc = root_cause(rule.cause)
+        cause = rule.cause
         explanation = f"{rule.explain} ({quote})" if quote else rule.explain
+    if _splittable(d):
+        if rule is None or (is_benign(cause) and (rule.changed or rule.check)):
+            cause, explanation = _verify_changes(rule, explanation, d, facts)
+        elif not is_benign(cause):
+            explanation += _list_changes(d)
+    rc = root_cause(cause)
     return replace(d, category=rc.category.value, root_cause=rc.id, mitigation=rc.mitigation.value, hint=rc.hint,
                    explanation=explanation)
+
+
+# ------------------------------------------------------------------------------------------------ every change
+
+#: Causes that mean "the software may differ": never build noise, so they never need their changes verified
+#: and a change they claim is never explained away by a benign cause next to it.
+FUNCTIONAL_CAUSES = frozenset({UNKNOWN, "manifest-attribute-value", "version-mismatch", "sbom-component-set",
+                               "missing-files", "embedded-commit", "version-ranges", "bytecode-change"})
+
+
+def is_benign(cause: str) -> bool:
+    """True when ``cause`` is build noise (it says the software is the same), False for a functional cause."""
+    return cause not in FUNCTIONAL_CAUSES
+
+
+@dataclass(frozen=True)
+class Change:
+    """One change of a text difference: a manifest attribute, a properties key, the comments of a properties
+    file, or a (pair of) changed line(s). ``diff`` holds only its ``-``/``+`` lines, so the rules can classify it
+    as a difference of its own."""
+
+    label: str
+    removed: tuple[str, ...]
+    added: tuple[str, ...]
+
+    def as_difference(self, d: Difference) -> Difference:
+        body = [f"-{x}" for x in self.removed] + [f"+{x}" for x in self.added]
+        text = f"--- reference/{d.path}\n+++ rebuild/{d.path}\n@@ @@\n" + "\n".join(body) + "\n"
+        return replace(d, diff=text, diff_omitted_lines=0)
+
+
+def _splittable(d: Difference) -> bool:
+    """Content differences with a line diff, except class files (their analysis note is already per change).
+
+    Only a benign rule that reads the changed lines (or no rule) has its changes verified one by one: a rule
+    that reads no lines (evidence, path) explains the file as a whole, and splitting would only hand every
+    change the same answer. A functional rule gets its changes listed in the explanation."""
+    return bool(d.diff) and d.kind.value in _CONTENT and not _rx(_CLASS).search(d.path)
+
+
+def _hunks(d: Difference) -> list[list[str]]:
+    """The lines of each hunk of ``d.diff`` (with their `` ``/``-``/``+`` prefix; line ends and headers dropped)."""
+    hunks: list[list[str]] = []
+    for ln in (d.diff or "").split("\n"):
+        if ln.startswith(("---", "+++")) and not hunks:
+            continue
+        if ln.startswith("@@"):
+            hunks.append([])
+        elif ln[:1] in (" ", "-", "+") and hunks:
+            hunks[-1].append(ln)
+    return hunks
+
+
+def _side(hunk: list[str], sign: str) -> list[str]:
+    return [ln[1:] for ln in hunk if ln[:1] in (" ", sign)]
+
+
+def _line_changes(d: Difference) -> list[Change]:
+    """Each block of changed lines paired line for line; a line left without a partner is a change alone (a
+    blank line or a lone brace too: in code it can matter)."""
+    out: list[Change] = []
+
+    def flush(a: list[str], b: list[str]) -> None:
+        for i in range(max(len(a), len(b))):
+            rem = tuple(a[i:i + 1])
+            add = tuple(b[i:i + 1])
+            out.append(Change(f"line {(rem or add)[0].strip()[:60]!r}", rem, add))
+        a.clear()
+        b.clear()
+
+    for hunk in _hunks(d):
+        a: list[str] = []
+        b: list[str] = []
+        for ln in hunk:
+            if ln[:1] == "-":
+                a.append(ln[1:])
+            elif ln[:1] == "+":
+                b.append(ln[1:])
+            else:
+                flush(a, b)
+        flush(a, b)
+    return out
+
+
+def _manifest_side(lines: list[str]) -> tuple[str, dict[tuple[str, str], list[str]]]:
+    """(leading continuation text, attribute -> its logical lines) of one side of a hunk.
+    Raises :class:`ManifestError` for a fragment the manifest reader rejects."""
+    lines = [x.rstrip("\r") for x in lines]
+    lead: list[str] = []
+    while lines and lines[0].startswith(" "):
+        lead.append(lines.pop(0)[1:])
+    while lines and not lines[0].strip():
+        lines.pop(0)
+    attrs: dict[tuple[str, str], list[str]] = {}
+    if lines:
+        m = parse_manifest(("\r\n".join(lines) + "\r\n").encode("utf-8"))
+        for i, section in enumerate(m.sections):
+            where = (section.name or "") if i else ""
+            for a in section.attributes:
+                attrs.setdefault((where, a.key), []).append(f"{a.name}: {a.value}")
+        if m.tail:
+            attrs.setdefault(("", "\x00tail"), []).append(m.tail.decode("utf-8", "replace"))
+    return "".join(lead), attrs
+
+
+def _manifest_changes(d: Difference) -> list[Change] | None:
+    """Each manifest attribute whose values differ (compared parsed: wrapping and order are no change), or None
+    when a hunk is no readable manifest fragment."""
+    ref: dict[tuple[str, str], list[str]] = {}
+    reb: dict[tuple[str, str], list[str]] = {}
+    out: list[Change] = []
+    for hunk in _hunks(d):
+        try:
+            lead_a, attrs_a = _manifest_side(_side(hunk, "-"))
+            lead_b, attrs_b = _manifest_side(_side(hunk, "+"))
+        except (ManifestError, ValueError):
+            return None
+        if lead_a != lead_b:
+            out.append(Change("a continuation line (its attribute is outside the diff)", (lead_a,), (lead_b,)))
+        for acc, attrs in ((ref, attrs_a), (reb, attrs_b)):
+            for k, v in attrs.items():
+                acc.setdefault(k, []).extend(v)
+    changed = [k for k in sorted(set(ref) | set(reb)) if sorted(ref.get(k, [])) != sorted(reb.get(k, []))]
+    # A per-entry section on one side only: its Name comes and goes with its other attributes (the digests of
+    # a signed JAR), which are the changes; a section that holds nothing else stays a change of its own.
+    busy = {k[0] for k in changed if k[1] != "name"}
+    for key in changed:
+        if key[1] == "name" and key[0] in busy:
+            continue
+        a, b = ref.get(key, []), reb.get(key, [])
+        name = (a or b)[0].split(":", 1)[0]
+        out.append(Change(f"{name} (section {key[0]})" if key[0] else name, tuple(a), tuple(b)))
+    return out
+
+
+def _properties_side(lines: list[str]) -> tuple[dict[str, list[tuple[str, str]]], list[str]]:
+    """(key -> [(value, raw line)], comment lines) of one side of a hunk. Raises :class:`PropertiesError`."""
+    pf = parse_properties(("\n".join(lines) + "\n").encode("utf-8"), "utf-8")
+    keys: dict[str, list[tuple[str, str]]] = {}
+    comments: list[str] = []
+    for it in pf.items:
+        raw = it.raw.decode("utf-8", "replace").rstrip("\r\n")
+        if it.kind is ItemKind.PROPERTY and it.key is not None:
+            keys.setdefault(it.key, []).append((it.value or "", raw))
+        elif it.kind is ItemKind.COMMENT:
+            comments.append(raw)
+    return keys, comments
+
+
+def _properties_changes(d: Difference) -> list[Change] | None:
+    """Each key whose values differ, and the comments as one change (key order is no change), or None when a
+    hunk is no readable properties fragment."""
+    ref: dict[str, list[tuple[str, str]]] = {}
+    reb: dict[str, list[tuple[str, str]]] = {}
+    com_a: Counter[str] = Counter()
+    com_b: Counter[str] = Counter()
+    for hunk in _hunks(d):
+        try:
+            keys_a, comments_a = _properties_side(_side(hunk, "-"))
+            keys_b, comments_b = _properties_side(_side(hunk, "+"))
+        except (PropertiesError, ValueError):
+            return None
+        for acc, keys in ((ref, keys_a), (reb, keys_b)):
+            for k, v in keys.items():
+                acc.setdefault(k, []).extend(v)
+        com_a.update(comments_a)
+        com_b.update(comments_b)
+    out: list[Change] = []
+    if com_a != com_b:
+        out.append(Change("comments", tuple((com_a - com_b).elements()), tuple((com_b - com_a).elements())))
+    for key in sorted(set(ref) | set(reb)):
+        a, b = ref.get(key, []), reb.get(key, [])
+        if [v for v, _ in a] != [v for v, _ in b]:
+            out.append(Change(f"key {key}", tuple(r for _, r in a), tuple(r for _, r in b)))
+    return out
+
+
+def split_changes(d: Difference) -> list[Change]:
+    """The changes of a text difference: manifest attributes, properties keys (and comments), or changed lines
+    for any other text (and for a manifest or properties fragment that does not parse)."""
+    found: list[Change] | None = None
+    if _rx(_MF).search(d.path):
+        found = _manifest_changes(d)
+    elif _rx(r"\.properties$").search(d.path):
+        found = _properties_changes(d)
+    return _line_changes(d) if found is None else found
+
+
+def _capped(items: list[str], cap: int = 8) -> str:
+    """``"A, B and 3 more"``: a list for an explanation, kept short."""
+    more = f" and {len(items) - cap} more" if len(items) > cap else ""
+    return ", ".join(items[:cap]) + more
+
+
+def _list_changes(d: Difference) -> str:
+    """``" (changed: A, B and 3 more)"``: the changes of a functional difference, so its explanation names them."""
+    labels = [c.label for c in split_changes(d)]
+    return " (changed: " + _capped(labels) + ")" if labels else ""
+
+
+#: Once a change is known not to be noise, classify at most this many changes in all (bounded time per difference).
+_ENOUGH = 16
+
+
+def _verify_changes(rule: Rule | None, explanation: str, d: Difference, facts: Facts) -> tuple[str, str]:
+    """(cause, explanation) of ``d``, whose first rule names a benign cause (or no rule matched it as a whole).
+
+    Every change of ``d`` is classified on its own. When all are benign, the cause stays the rule's (without a
+    rule: the first change's); else it is the cause of the first change that is not benign (``unknown`` when
+    no rule names one), and the explanation says which changes are benign and which are not."""
+    benign: list[tuple[str, str]] = []
+    other: list[str] = []
+    functional = ""
+    rules = _candidates(d)
+    changes = split_changes(d)
+    for n, change in enumerate(changes):
+        if other and n >= _ENOUGH:  # the verdict is known: not only noise; the rest would only lengthen the text
+            other.append(f"{len(changes) - n} more change(s) not classified")
+            break
+        hit = first_rule(change.as_difference(d), facts, rules)
+        if hit is not None and is_benign(hit[0].cause):
+            benign.append((change.label, hit[0].cause))
+        else:
+            cause = hit[0].cause if hit is not None else UNKNOWN
+            other.append(f"{change.label} [{cause}]")
+            functional = functional or (cause if cause != UNKNOWN else "")
+    if d.diff_omitted_lines and (rule is None or rule.changed or rule.check):
+        other.append(f"{d.diff_omitted_lines} diff line(s) not shown, so not verified [{UNKNOWN}]")
+    shown = _capped([f"{label} [{cause}]" for label, cause in benign])
+    if not other:
+        if rule is None and not benign:
+            return UNKNOWN, explanation
+        if len({cause for _, cause in benign}) > 1 or rule is None:
+            explanation = ("" if rule is None else explanation + "; ") + "every change is build noise: " + shown
+        return (benign[0][1] if rule is None else rule.cause), explanation
+    text = "not only build noise: " + _capped(other)
+    if benign:
+        text += "; benign: " + shown
+    return functional or UNKNOWN, f"{text} ({explanation})" if rule is None else \
+        f"{text} (the first rule alone would say: {explanation})"
 
 
 def classify(outcome: Outcome) -> Outcome:
