@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import sys
+from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
 
@@ -90,6 +91,8 @@ def compare(
         sys.stderr.write(text)
     else:
         _write_output(text, output)
+        if outcome.error is not None:  # the report went to a file or is JSON/...: still one line on stderr
+            sys.stderr.write(f"canonjar: error: {outcome.error}\n")
     raise typer.Exit(outcome.exit_code)
 
 
@@ -136,22 +139,99 @@ def list_stabilizers(
                          f"    removes: {st.removes}\n    safe because: {st.reason}\n")
 
 
+class ReportCommandFormat(StrEnum):
+    """``report --format``: the outcome formats, plus csv for the research report of ``--db``."""
+
+    text = "text"
+    json = "json"
+    markdown = "markdown"
+    html = "html"
+    csv = "csv"
+
+
 @app.command()
 def report(
-    outcome_file: Annotated[Path, typer.Argument(
-        metavar="OUTCOME", help="A JSON outcome written by 'compare --format json'.")],
-    fmt: FormatOpt = ReportFormat.text,
+    outcome_file: Annotated[Path | None, typer.Argument(
+        metavar="OUTCOME", help="A JSON outcome written by 'compare --format json'.")] = None,
+    fmt: Annotated[ReportCommandFormat | None, typer.Option(
+        "--format", "-f", help="Outcome: text (default), json, markdown or html. With --db: markdown (default), "
+        "csv, json or html.")] = None,
     output: Annotated[Path | None, typer.Option("--output", "-o", help="Write the report here.")] = None,
     show_noise: Annotated[bool, typer.Option("--show-noise", help="List everything canonicalized.")] = False,
+    db: Annotated[Path | None, typer.Option(
+        "--db", help="Research report (the paper's tables) of a 'canonjar batch' SQLite database instead.")] = None,
+    paper_results: Annotated[list[Path] | None, typer.Option(
+        "--paper-results", metavar="PATH", help="With --db: score against the paper's per-artifact results "
+        "(JSON; repeatable).")] = None,
 ) -> None:
-    """Re-render a saved outcome without the artifacts."""
+    """Re-render a saved outcome without the artifacts, or (--db) write the research report of a batch."""
+    if db is not None or paper_results:
+        from .research.cli import research_report
+
+        _write_output(research_report(db, outcome_file, fmt, paper_results or [], show_noise), output)
+        return
+    if outcome_file is None:
+        raise UsageError("missing OUTCOME (a JSON outcome) or --db DATABASE")
+    if fmt is ReportCommandFormat.csv:
+        raise UsageError("--format csv is only for the research report (--db)")
+    fmt = fmt or ReportCommandFormat.text
     try:
         text = outcome_file.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
         raise UsageError(f"{outcome_file}: cannot read ({exc})") from None
     outcome = Outcome.from_json(text)
-    _write_output(render(outcome, fmt, show_noise=show_noise), output)
+    _write_output(render(outcome, ReportFormat(fmt.value), show_noise=show_noise), output)
     raise typer.Exit(outcome.exit_code)
+
+
+@app.command()
+def batch(
+    paths: Annotated[list[Path], typer.Argument(
+        metavar="PATH...", help="Buildspecs, directory trees of them, or list files (one path per line).")],
+    rebuild_dir: Annotated[Path, typer.Option(
+        "--rebuild-dir", help="Rebuilt artifacts: a Reproducible Central buildcache/ tree, a Maven repository "
+        "layout or a flat directory.")],
+    reference_repo: Annotated[str, typer.Option(
+        "--reference-repo", metavar="URL", help="Maven repository of the published artifacts (https://, "
+        "http:// or file://).")] = "https://repo1.maven.org/maven2",
+    cache: Annotated[Path | None, typer.Option(
+        "--cache", help="Download cache (default: $XDG_CACHE_HOME/canonjar or ~/.cache/canonjar).")] = None,
+    db: Annotated[Path | None, typer.Option(
+        "--db", help="SQLite results (default: $XDG_DATA_HOME/canonjar/results.sqlite or "
+        "~/.local/share/canonjar/results.sqlite).")] = None,
+    jobs: Annotated[int | None, typer.Option("--jobs", "-j", help="Worker processes (default: all cores).")] = None,
+    executor: Annotated[str | None, typer.Option(
+        "--executor", metavar="SPEC", help="'local' (process pool, the default) or dask://HOST:PORT.")] = None,
+    retries: Annotated[int, typer.Option("--retries", help="Download attempts per file (transient errors).")] = 4,
+    timeout: Annotated[float, typer.Option("--timeout", help="Network timeout per request, in seconds.")] = 60.0,
+    chunk_size: Annotated[int, typer.Option(
+        "--chunk-size", help="Pairs compared per worker call; rows are committed as each call returns.")] = 4,
+    enable: EnableOpt = None,
+    disable: DisableOpt = None,
+    max_entry_size: MaxEntry = DEFAULT_LIMITS.max_entry_size,
+    max_total_size: MaxTotal = DEFAULT_LIMITS.max_total_size,
+    max_ratio: MaxRatio = DEFAULT_LIMITS.max_ratio,
+    max_depth: MaxDepth = DEFAULT_LIMITS.max_depth,
+    max_archive_size: MaxArchive = DEFAULT_LIMITS.max_archive_size,
+    max_entries: MaxEntries = DEFAULT_LIMITS.max_entries,
+) -> None:
+    """Compare every artifact of many releases; one SQLite row each.
+
+    Exit 0 when the batch ran (whatever the verdicts: they are in the database), 2 on bad input, 130 on
+    Ctrl-C (every finished artifact is kept; run the same command again to resume).
+    """
+    from .batch.cli import run_batch_command
+
+    limits = _limits(max_entry_size, max_total_size, max_ratio, max_depth, max_archive_size, max_entries)
+    names = tuple(s.name for s in _select(enable, disable))
+    try:
+        summary = run_batch_command(paths, rebuild_dir=rebuild_dir, reference_repo=reference_repo, cache=cache,
+                                    db=db, jobs=jobs, executor=executor, retries=retries, timeout=timeout,
+                                    chunk_size=chunk_size, stabilizers=names, limits=limits)
+    except KeyboardInterrupt:
+        sys.stderr.write("canonjar: batch interrupted; every finished artifact is kept in the database\n")
+        raise typer.Exit(130) from None
+    sys.stdout.write(summary + "\n")
 
 
 def main(argv: list[str] | None = None) -> int:
