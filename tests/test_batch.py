@@ -342,3 +342,26 @@ def test_progress_bar_on_a_terminal(scenario: Scenario) -> None:
     assert "artifacts" in screen and "releases 1" in screen and "equivalent=3" in screen, screen
     assert "10/10" in screen
     assert out.startswith("batch: 1 release(s)")  # the summary still goes to stdout
+
+
+def test_outcome_json_is_stored_compressed(tmp_path: Path) -> None:
+    """The outcome column holds zlib-compressed JSON; readers get the JSON text back unchanged."""
+    import zlib
+
+    from canonjar.batch.store import ResultStore
+
+    text = json.dumps({"schema_version": 1, "verdict": "equivalent", "trace": ["x" * 50] * 2000})
+    db = tmp_path / "r.sqlite"
+    with ResultStore(db) as store:
+        store.put_release("content/a.buildspec", "content/a.buildspec", "g", "a", "1", 1)
+        store.put_result(ResultRow(
+            release_id="content/a.buildspec", group_id="g", artifact_id="a", version="1", filename="a-1.jar",
+            verdict="equivalent", upstream="ok", upstream_stabilize="unknown", agrees_upstream=True,
+            agrees_upstream_stabilize=None, effective_reference=(), effective_rebuild=(), differences=0, findings=0,
+            categories={}, root_causes={}, reference_url=None, reference_sha256=None, rebuild_sha256=None,
+            rebuild_path=None, rebuild_sha512_ok=None, error=None, outcome_json=text, canonjar_version=__version__,
+            stabilizers="zip-timestamps", work_key=None, elapsed=0.0, created_at="2026-01-01T00:00:00+00:00"))
+    raw = sqlite3.connect(db).execute("SELECT outcome_json FROM results").fetchone()[0]
+    assert isinstance(raw, bytes) and len(raw) < len(text) // 10
+    assert zlib.decompress(raw).decode() == text
+    assert [r.outcome_json for r in iter_results(db)] == [text]

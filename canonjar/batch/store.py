@@ -42,7 +42,9 @@ Tables::
                                        -- A mismatch does not change the verdict (the rebuild on disk is what was
                                        -- compared) but is also listed in `error` when the verdict is not `error`
         error TEXT,                    -- why the verdict is error / missing-*, or a note such as the sha512 mismatch
-        outcome_json TEXT,             -- the whole canonjar Outcome (docs/outcome.md), NULL when nothing compared
+        outcome_json BLOB,             -- the whole canonjar Outcome (docs/outcome.md) as zlib-compressed UTF-8
+                                       -- JSON (a noise-only pair's trace is ~250 KB of JSON, ~20 KB compressed);
+                                       -- NULL when nothing compared. ResultRow.outcome_json is the JSON text.
         canonjar_version TEXT,         -- canonjar.__version__ that produced the row
         stabilizers TEXT,              -- the stabilizer selection, comma-separated names in registry order
         work_key TEXT,                 -- sha256 of reference_sha256, rebuild_sha256, canonjar_version, stabilizers
@@ -62,6 +64,7 @@ from __future__ import annotations
 import hashlib
 import json
 import sqlite3
+import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -81,7 +84,7 @@ __all__ = [
     "work_key",
 ]
 
-STORE_SCHEMA_VERSION = 1
+STORE_SCHEMA_VERSION = 2  # 2: outcome_json is zlib-compressed
 
 VERDICTS = ("identical", "equivalent", "different", "missing-reference", "missing-rebuild", "ignored", "error")
 #: Verdicts of rows whose inputs were compared: their work_key makes a re-run skip the pair.
@@ -125,7 +128,7 @@ CREATE TABLE IF NOT EXISTS results (
     rebuild_path TEXT,
     rebuild_sha512_ok INTEGER,
     error TEXT,
-    outcome_json TEXT,
+    outcome_json BLOB,
     canonjar_version TEXT NOT NULL,
     stabilizers TEXT NOT NULL,
     work_key TEXT,
@@ -203,6 +206,13 @@ def _opt_bool(value: object) -> bool | None:
     return None if value is None else bool(value)
 
 
+def _outcome_text(value: bytes | str | None) -> str | None:
+    """The outcome JSON of a row: stored zlib-compressed (schema 2); plain text from schema 1 is accepted."""
+    if value is None or isinstance(value, str):
+        return value
+    return zlib.decompress(value).decode("utf-8")
+
+
 def _row_from_sql(r: sqlite3.Row) -> ResultRow:
     return ResultRow(
         release_id=r["release_id"], group_id=r["group_id"], artifact_id=r["artifact_id"], version=r["version"],
@@ -214,7 +224,8 @@ def _row_from_sql(r: sqlite3.Row) -> ResultRow:
         findings=int(r["findings"]), categories=dict(json.loads(r["categories"])),
         root_causes=dict(json.loads(r["root_causes"])), reference_url=r["reference_url"],
         reference_sha256=r["reference_sha256"], rebuild_sha256=r["rebuild_sha256"], rebuild_path=r["rebuild_path"],
-        rebuild_sha512_ok=_opt_bool(r["rebuild_sha512_ok"]), error=r["error"], outcome_json=r["outcome_json"],
+        rebuild_sha512_ok=_opt_bool(r["rebuild_sha512_ok"]), error=r["error"],
+        outcome_json=_outcome_text(r["outcome_json"]),
         canonjar_version=r["canonjar_version"], stabilizers=r["stabilizers"], work_key=r["work_key"],
         elapsed=float(r["elapsed"]), created_at=r["created_at"])
 
@@ -287,6 +298,8 @@ class ResultStore:
                 v = json.dumps(v, sort_keys=True)
             elif isinstance(v, bool):
                 v = int(v)
+            elif col == "outcome_json" and v is not None:
+                v = zlib.compress(v.encode("utf-8"), 6)
             values.append(v)
         cols = ", ".join(_RESULT_COLUMNS)
         marks = ", ".join("?" for _ in _RESULT_COLUMNS)
