@@ -47,3 +47,36 @@ def test_make_examples_script(tmp_path: Path) -> None:
     first = {p.name: p.read_bytes() for p in tmp_path.glob("*.jar")}
     subprocess.run(cmd, check=True, capture_output=True, timeout=300)
     assert {p.name: p.read_bytes() for p in tmp_path.glob("*.jar")} == first  # deterministic
+
+
+def _tree(root: Path) -> dict[str, bytes]:
+    return {p.relative_to(root).as_posix(): p.read_bytes() for p in sorted(root.rglob("*")) if p.is_file()}
+
+
+def test_batch_example_is_up_to_date(tmp_path: Path) -> None:
+    """examples/batch/ is exactly what make_batch_example.py makes from the example JARs."""
+    out = tmp_path / "batch"
+    subprocess.run([sys.executable, str(EXAMPLES / "make_batch_example.py"), "--out", str(out)], check=True,
+                   capture_output=True)
+    assert _tree(out) == _tree(EXAMPLES / "batch")
+
+
+def test_batch_example_as_the_readme_runs_it(tmp_path: Path) -> None:
+    from canonjar.batch import iter_results
+    from canonjar.cli import main
+
+    batch = EXAMPLES / "batch"
+    db = tmp_path / "results.sqlite"
+    code = main(["batch", str(batch / "content"), "--reference-repo", (batch / "repo").as_uri(),
+                 "--rebuild-dir", str(batch / "rebuild"), "--db", str(db), "--cache", str(tmp_path / "cache"),
+                 "--jobs", "1"])
+    assert code == 0
+    rows = {r.filename: r for r in iter_results(db)}
+    assert {n: r.verdict for n, r in rows.items()} == {"hello-1.0.jar": "equivalent",
+                                                       "hello-tools-1.0.jar": "different"}
+    assert rows["hello-1.0.jar"].rebuild_sha512_ok and rows["hello-tools-1.0.jar"].rebuild_sha512_ok
+    # upstream said ko for both: we disagree on the noise-only one and agree on the tampered one
+    assert (rows["hello-1.0.jar"].agrees_upstream, rows["hello-tools-1.0.jar"].agrees_upstream) == (False, True)
+    md = tmp_path / "report.md"
+    assert main(["report", "--db", str(db), "--format", "markdown", "-o", str(md)]) == 0
+    assert "| verdict equivalent | 1 |" in md.read_text()
