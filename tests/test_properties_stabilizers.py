@@ -148,7 +148,8 @@ def test_pom_properties_canonical_form_and_idempotence() -> None:
 def test_pom_properties_records_maven_version_and_trace() -> None:
     res = stabilize(jar((POM_PATH, MAVEN36)), "x", Side.REBUILD, [POM])
     assert [(e.key, e.value, e.path) for e in res.evidence] == [
-        ("gav", "com.example:demo:1.0.0", POM_PATH), ("maven-version", "3.6.3", POM_PATH)]
+        ("gav", "com.example:demo:1.0.0", POM_PATH), ("maven-version", "3.6.3", POM_PATH),
+        ("pom-properties-removed", "key-order", POM_PATH)]
     (step,) = res.trace
     assert (step.stabilizer, step.path, step.action, step.side) == ("pom-properties", POM_PATH, "changed", "rebuild")
     (change,) = step.changes

@@ -436,6 +436,15 @@ def cyclonedx(serial: str = "6b1a9c2e-0f3d-4c53-9d0e-1e2f3a4b5c6d", timestamp: s
 
 
 SBOM = "META-INF/sbom/bom.json"
+SPDX = "META-INF/sbom/demo.spdx"
+
+
+def spdx(namespace: str = "6b1a9c2e-0f3d-4c53-9d0e-1e2f3a4b5c6d", created: str = "2024-03-02T10:15:01Z") -> bytes:
+    """A minimal SPDX 2.3 tag-value document."""
+    return (f"SPDXVersion: SPDX-2.3\nDataLicense: CC0-1.0\nSPDXID: SPDXRef-DOCUMENT\nDocumentName: demo\n"
+            f"DocumentNamespace: https://example.org/spdxdocs/demo-{namespace}\nCreator: Organization: Example\n"
+            f"Created: {created}\n\nPackageName: commons-io\nSPDXID: SPDXRef-commons-io\nPackageVersion: 2.11.0\n"
+            ).encode()
 
 
 def nested_jar(name: str) -> bytes:
@@ -657,8 +666,14 @@ CASES: tuple[Case, ...] = (
     Case("sbom-serial-number", _SB, RESIDUAL,
          _entry(SBOM, cyclonedx(), cyclonedx(serial="d3adb33f-1111-4222-8333-944455556666")),
          disable=("sbom-cyclonedx",)),
+    Case("sbom-serial-number", _SB, NOISE, _entry(SPDX, spdx(), spdx(namespace="d3adb33f-1111-4222-8333-944455556666")),
+         value="sbom-removed=serial-number", label="spdx"),
     Case("sbom-timestamp", _SB, NOISE, _entry(SBOM, cyclonedx(), cyclonedx(timestamp="2024-11-12T07:02:00Z")),
          value="sbom-removed=timestamp"),
+    Case("sbom-timestamp", _SB, NOISE, _entry(SPDX, spdx(), spdx(created="2024-11-12T07:02:00Z")),
+         value="sbom-removed=timestamp", label="spdx"),
+    Case("sbom-timestamp", _SB, RESIDUAL, _entry(SPDX, spdx(), spdx(created="2024-11-12T07:02:00Z")),
+         disable=("sbom-spdx",), label="spdx"),
     Case("sbom-timestamp", _SB, RESIDUAL, _entry(SBOM, cyclonedx(), cyclonedx(timestamp="2024-11-12T07:02:00Z")),
          disable=("sbom-cyclonedx",)),
     Case("sbom-tool-version", _SB, NOISE, _entry(SBOM, cyclonedx(), cyclonedx(tool="2.9.1")),

@@ -577,7 +577,9 @@ def test_spdx_json_content_and_evidence() -> None:
                         stabilizers=[SPDX])
     assert {(e.side, e.key, e.value) for e in out.evidence} == {
         ("reference", "sbom-tool-version", "spdx-maven-plugin-0.7.3"),
-        ("rebuild", "sbom-tool-version", "spdx-maven-plugin-0.7.3")}
+        ("rebuild", "sbom-tool-version", "spdx-maven-plugin-0.7.3"),
+        *((side, "sbom-removed", what) for side in ("reference", "rebuild")
+          for what in ("serial-number", "timestamp", "order"))}
     new = spdx.canonicalize(spdx_maven_json(), False, spdx.Notes())
     assert new is not None
     doc = json.loads(new)

@@ -27,6 +27,9 @@ used for component hashes (which depends on the JDK's security providers) is rec
 ``sbom-hash-algorithms`` evidence so the taxonomy can attribute a difference to the JDK vendor; a different
 component version or digest stays a difference.
 
+Each kind of removed value is also recorded as ``sbom-removed`` evidence (``serial-number``, ``timestamp``,
+``order``; tool versions are ``sbom-tool-version``), so the noise summary names the specific root cause.
+
 Why this cannot change behaviour: the SBOM describes the artifact, nothing in the JVM reads it, and the
 removed values describe the run of the SBOM generator, not the software.
 
@@ -69,6 +72,20 @@ class Notes:
 
     tool_versions: list[str] = field(default_factory=list)
     hash_algorithms: set[str] = field(default_factory=set)
+    removed: list[str] = field(default_factory=list)  # serial-number, timestamp, order (once each)
+
+    def remove(self, what: str) -> None:
+        """Note that a kind of per-run value (``serial-number``, ``timestamp``, ``order``) was removed."""
+        if what not in self.removed:
+            self.removed.append(what)
+
+
+def _sorted(items: list[Any], key: Any, notes: Notes) -> list[Any]:
+    """``items`` sorted by ``key``, noting an ``order`` removal when that moved anything."""
+    out = sorted(items, key=key)
+    if any(a is not b for a, b in zip(out, items, strict=True)):
+        notes.remove("order")
+    return out
 
 
 # --------------------------------------------------------------------------------------------- names
@@ -115,7 +132,7 @@ def _json_hashes(hashes: Any, notes: Notes) -> Any:
     for h in hashes:
         if isinstance(h, dict) and isinstance(h.get("alg"), str):
             notes.hash_algorithms.add(h["alg"])
-    return sorted(hashes, key=lambda h: json_key(h, "alg", "content"))
+    return _sorted(hashes, lambda h: json_key(h, "alg", "content"), notes)
 
 
 def _json_component(comp: Any, notes: Notes) -> Any:
@@ -131,17 +148,17 @@ def _json_component(comp: Any, notes: Notes) -> Any:
 
 def _json_components(comps: list[Any], notes: Notes) -> list[Any]:
     done = [_json_component(c, notes) for c in comps]
-    return sorted(done, key=lambda c: json_key(c, "bom-ref", "purl"))
+    return _sorted(done, lambda c: json_key(c, "bom-ref", "purl"), notes)
 
 
-def _json_dependency(dep: Any) -> Any:
+def _json_dependency(dep: Any, notes: Notes) -> Any:
     if not isinstance(dep, dict):
         return dep
     out = dict(dep)
     for k in ("dependsOn", "provides"):
         refs = out.get(k)
         if isinstance(refs, list):
-            out[k] = sorted(refs, key=json_key)
+            out[k] = _sorted(refs, json_key, notes)
     return out
 
 
@@ -151,10 +168,12 @@ def canonical_json(doc: dict[str, Any], notes: Notes) -> dict[str, Any]:
     sn = out.get("serialNumber")
     if isinstance(sn, str) and URN_UUID.fullmatch(sn):
         del out["serialNumber"]
+        notes.remove("serial-number")
     meta = out.get("metadata")
     if isinstance(meta, dict):
         meta = dict(meta)
-        meta.pop("timestamp", None)
+        if meta.pop("timestamp", None) is not None:
+            notes.remove("timestamp")
         tools = meta.get("tools")
         if isinstance(tools, list):
             meta["tools"] = [_json_tool(t, notes) for t in tools]
@@ -171,7 +190,7 @@ def canonical_json(doc: dict[str, Any], notes: Notes) -> dict[str, Any]:
         out["components"] = _json_components(out["components"], notes)
     deps = out.get("dependencies")
     if isinstance(deps, list):
-        out["dependencies"] = sorted((_json_dependency(d) for d in deps), key=lambda d: json_key(d, "ref"))
+        out["dependencies"] = _sorted([_json_dependency(d, notes) for d in deps], lambda d: json_key(d, "ref"), notes)
     return out
 
 
@@ -207,6 +226,7 @@ class _Xml:
         ordered = sorted((children[i] for i in slots), key=key)
         if all(children[i] is o for i, o in zip(slots, ordered, strict=True)):
             return
+        self.notes.remove("order")
         # Whitespace after each element stays at its position (indentation), only the elements move.
         tails = [children[i].tail for i in slots]
         for i, o, t in zip(slots, ordered, tails, strict=True):
@@ -259,9 +279,11 @@ class _Xml:
         sn = root.get("serialNumber")
         if sn is not None and URN_UUID.fullmatch(sn):
             del root.attrib["serialNumber"]
+            self.notes.remove("serial-number")
         for meta in self.kids(root, "metadata"):
             for ts in self.kids(meta, "timestamp"):
                 meta.remove(ts)
+                self.notes.remove("timestamp")
             for tools in self.kids(meta, "tools"):
                 for t in self.kids(tools, "tool"):
                     self.tool(t)
@@ -337,6 +359,8 @@ def _apply(entry: Entry, ctx: Context) -> Entry:
         ctx.record("sbom-hash-algorithms", ",".join(sorted(notes.hash_algorithms)), entry)
     if new == data:
         return entry
+    for what in notes.removed:
+        ctx.record("sbom-removed", what, entry)
     return entry.replace(payload=Payload.of_bytes(new, entry.payload.what))
 
 

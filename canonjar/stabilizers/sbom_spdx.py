@@ -20,6 +20,10 @@ and compared.
 Why this cannot change behaviour: the SBOM describes the artifact, nothing in the JVM reads it, and the
 removed values describe the run of the SBOM generator, not the software.
 
+Each kind of removed value is also recorded as ``sbom-removed`` evidence (``serial-number`` for the document
+namespace, ``timestamp``, ``order``; tool versions are ``sbom-tool-version``), so the noise summary names the
+specific root cause.
+
 Malformed JSON or tag-value (not UTF-8, duplicate keys, an unterminated ``<text>`` block...) is skipped and
 compared as is.
 """
@@ -53,6 +57,20 @@ _TOOL = re.compile(r"(?P<head>\s*Tool:\s*)(?P<tool>.*?)\s*\Z", re.DOTALL)
 @dataclass
 class Notes:
     tool_versions: list[str] = field(default_factory=list)
+    removed: list[str] = field(default_factory=list)  # serial-number, timestamp, order (once each)
+
+    def remove(self, what: str) -> None:
+        """Note that a kind of per-run value (``serial-number``, ``timestamp``, ``order``) was removed."""
+        if what not in self.removed:
+            self.removed.append(what)
+
+
+def _sorted(items: list[Any], key: Any, notes: Notes) -> list[Any]:
+    """``items`` sorted by ``key``, noting an ``order`` removal when that moved anything."""
+    out = sorted(items, key=key)
+    if any(a is not b for a, b in zip(out, items, strict=True)):
+        notes.remove("order")
+    return out
 
 
 def _creator(text: Any, notes: Notes) -> Any:
@@ -76,10 +94,12 @@ def canonical_json(doc: dict[str, Any], notes: Notes) -> dict[str, Any]:
     out = dict(doc)
     if isinstance(out.get("documentNamespace"), str):
         del out["documentNamespace"]
+        notes.remove("serial-number")
     info = out.get("creationInfo")
     if isinstance(info, dict):
         info = dict(info)
-        info.pop("created", None)
+        if info.pop("created", None) is not None:
+            notes.remove("timestamp")
         creators = info.get("creators")
         if isinstance(creators, list):
             info["creators"] = [_creator(c, notes) for c in creators]
@@ -87,19 +107,19 @@ def canonical_json(doc: dict[str, Any], notes: Notes) -> dict[str, Any]:
     for k in ("packages", "files", "snippets"):
         items = out.get(k)
         if isinstance(items, list):
-            out[k] = sorted((_element(x) for x in items), key=lambda x: json_key(x, "SPDXID"))
+            out[k] = _sorted([_element(x, notes) for x in items], lambda x: json_key(x, "SPDXID"), notes)
     rels = out.get("relationships")
     if isinstance(rels, list):
-        out["relationships"] = sorted(rels, key=lambda r: json_key(r, "spdxElementId", "relationshipType",
-                                                                  "relatedSpdxElement"))
+        out["relationships"] = _sorted(rels, lambda r: json_key(r, "spdxElementId", "relationshipType",
+                                                                "relatedSpdxElement"), notes)
     return out
 
 
-def _element(item: Any) -> Any:
+def _element(item: Any, notes: Notes) -> Any:
     if not isinstance(item, dict) or not isinstance(item.get("checksums"), list):
         return item
     out = dict(item)
-    out["checksums"] = sorted(item["checksums"], key=lambda c: json_key(c, "algorithm", "checksumValue"))
+    out["checksums"] = _sorted(item["checksums"], lambda c: json_key(c, "algorithm", "checksumValue"), notes)
     return out
 
 
@@ -114,6 +134,7 @@ def canonical_tag_value(text: str, notes: Notes) -> str:
     out: list[TagValueField] = []
     for f in fields:
         if f.tag in ("Created", "DocumentNamespace"):
+            notes.remove("timestamp" if f.tag == "Created" else "serial-number")
             continue
         if f.tag == "Creator" and "\n" not in f.value:
             new = _creator(f.value, notes)
@@ -163,6 +184,8 @@ def _apply(entry: Entry, ctx: Context) -> Entry:
         ctx.record("sbom-tool-version", tv, entry)
     if new == data:
         return entry
+    for what in notes.removed:
+        ctx.record("sbom-removed", what, entry)
     return entry.replace(payload=Payload.of_bytes(new, entry.payload.what))
 
 

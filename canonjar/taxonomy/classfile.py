@@ -17,9 +17,19 @@ import re
 import time
 from collections import Counter
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
+from functools import cached_property
 
-from ..classfile import Attribute, ClassFile, ClassFormatError, Member, display_mutf8, parse_code, read_class
+from ..classfile import (
+    Attribute,
+    ClassFile,
+    ClassFormatError,
+    ConstantPool,
+    Member,
+    display_mutf8,
+    parse_code,
+    read_class,
+)
 from ..classfile.classdiff import DIFF_LINE_CAP, ClassDiff, diff_views
 from ..classfile.disasm import view_class
 from ..classfile.idioms import Idiom, compare_idioms, compiler_of
@@ -56,11 +66,17 @@ _UUID = re.compile(r"\b[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{
 class ClassInfo:
     major: int
     minor: int
-    constants: tuple[object, ...]          # resolved constant-pool entries, in pool order
+    pool: ConstantPool = field(compare=False, repr=False)
     strings: frozenset[str]                 # every Utf8 constant
     fields: tuple[tuple[str, str], ...]     # (name, descriptor) in file order
     methods: tuple[tuple[str, str], ...]
     attributes: frozenset[str]              # class, field, method and Code attribute names
+
+    @cached_property
+    def constants(self) -> tuple[object, ...]:
+        """Resolved constant-pool entries, in pool order (rendered only when an order phrase needs them)."""
+        pool = self.pool
+        return tuple(pool.describe(i) for i, _c in pool)
 
 
 def parse_class(data: bytes) -> ClassInfo | None:
@@ -71,10 +87,19 @@ def parse_class(data: bytes) -> ClassInfo | None:
         return None
 
 
-def _info(cf: ClassFile) -> ClassInfo:
+def _info(cf: ClassFile, shown: dict[bytes, str] | None = None) -> ClassInfo:
+    """``shown``: display texts of Utf8 values already computed (the two sides share most of them)."""
     pool = cf.constant_pool
-    constants = tuple(pool.describe(i) for i, _c in pool)
-    strings = frozenset(display_mutf8(c.raw[3:]) for _i, c in pool if c.tag == 1)
+    shown = {} if shown is None else shown
+    texts: list[str] = []
+    for _i, c in pool:
+        if c.tag == 1:
+            raw = c.raw[3:]
+            text = shown.get(raw)
+            if text is None:
+                text = shown[raw] = display_mutf8(raw)
+            texts.append(text)
+    strings = frozenset(texts)
     attrs: set[str] = set()
 
     def scan(found: list[Attribute]) -> None:
@@ -91,7 +116,7 @@ def _info(cf: ClassFile) -> ClassInfo:
 
     fields, methods = members(cf.fields), members(cf.methods)
     scan(cf.attributes)
-    return ClassInfo(cf.major_version, cf.minor_version, constants, strings, fields, methods, frozenset(attrs))
+    return ClassInfo(cf.major_version, cf.minor_version, pool, strings, fields, methods, frozenset(attrs))
 
 
 def _only(a: frozenset[str] | set[str], b: frozenset[str] | set[str], limit: int = 3) -> str:
@@ -195,7 +220,8 @@ def analyze_class_difference(left: bytes, right: bytes, name: str = "", structur
     read). ``structural=False`` skips the symbolic views (cheaper; no diff, no idioms, no debug-only claim)."""
     try:
         ca, cb = read_class(left), read_class(right)
-        a, b = _info(ca), _info(cb)
+        shown: dict[bytes, str] = {}
+        a, b = _info(ca, shown), _info(cb, shown)
     except ClassFormatError:
         return None
     if not structural:

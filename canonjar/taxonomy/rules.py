@@ -304,6 +304,60 @@ def _paths_only(d: Difference, _facts: Facts) -> bool:
     return _masked_equal(d, _PATH_VALUE, re.IGNORECASE)
 
 
+_HASH_LINE = re.compile(r'^\s*(?:"alg"\s*:\s*"(?P<alg>[^"]+)"|"content"\s*:\s*"[0-9a-fA-F]+"|'
+                        r'<hash\s+alg="(?P<xalg>[^"]+)"\s*>\s*[0-9a-fA-F]*\s*</hash>)\s*,?\s*$')
+_HASH_STRUCTURE = re.compile(r'^\s*(?:[\[\]{},]*|"hashes"\s*:\s*\[|</?hashes>)\s*$')
+
+
+def _hash_algorithms_only(d: Difference, _facts: Facts) -> bool:
+    """Only whole hash entries were added or removed, of algorithms the other side does not list at that place:
+    no digest of an algorithm both sides list changed, and no other line changed."""
+    algs: dict[str, list[str]] = {"-": [], "+": []}
+    contents = {"-": 0, "+": 0}
+    for sign in ("-", "+"):
+        for ln in _changed_lines(d, sign):
+            m = _HASH_LINE.match(ln)
+            if m is None:
+                if not _HASH_STRUCTURE.match(ln):
+                    return False
+                continue
+            if m.group("xalg"):
+                algs[sign].append(m.group("xalg"))
+            elif m.group("alg"):
+                algs[sign].append(m.group("alg"))
+            else:
+                contents[sign] += 1
+    json_algs = {s: sum(1 for ln in _changed_lines(d, s) if '"alg"' in ln) for s in ("-", "+")}
+    return (bool(algs["-"] or algs["+"]) and not set(algs["-"]) & set(algs["+"])
+            and contents == json_algs)
+
+
+_TOOL_FIELD = re.compile(r'^\s*(?:"(?:name|vendor|group|author|version)"\s*:\s*"(?P<json>[^"]*)"\s*,?|'
+                         r'<(?P<tag>name|vendor|group|author|version)>(?P<xml>[^<]*)</(?P=tag)>|'
+                         r'Creator:\s*Tool:\s*(?P<spdx>.*?))\s*$')
+_STRUCTURE = re.compile(r"^\s*(?:[\[\]{},]*|</?(?:tool|tools|component|components|service|services)>)\s*$")
+
+
+def _tool_lines_only(d: Difference, facts: Facts) -> bool:
+    """Every changed line is a tool's name, vendor, group, author or version that the recorded SBOM tool labels
+    (``sbom-tool-version`` evidence, either side) name as a whole word, or JSON/XML structure: the change is in
+    the tool list, not in a component that happens to sit in the same file."""
+    labels = [v for side in ("reference", "rebuild") for v in facts.values(side, "sbom-tool-version")]
+    seen = False
+    for ln in _changed_lines(d, "-") + _changed_lines(d, "+"):
+        m = _TOOL_FIELD.match(ln)
+        if m is None:
+            if not _STRUCTURE.match(ln):
+                return False
+            continue
+        value = (m.group("json") or m.group("xml") or m.group("spdx") or "").strip()
+        word = _rx(r"(?<![\w.\-])" + re.escape(value) + r"(?![\w.\-])", 0)
+        if not value or not any(word.search(label) for label in labels):
+            return False
+        seen = True
+    return seen
+
+
 CHECKS: dict[str, Callable[[Difference, Facts], bool]] = {
     "dates-only": _dates_only,
     "dates-or-years-only": _dates_or_years_only,
@@ -318,7 +372,13 @@ CHECKS: dict[str, Callable[[Difference, Facts], bool]] = {
     "extra-timestamps": _extra_timestamps,
     "extra-ownership": _extra_ownership,
     "versioned-pair": _versioned_pair,
+    "hash-algorithms-only": _hash_algorithms_only,
+    "tool-lines-only": _tool_lines_only,
 }
+
+#: Checks that verify every changed line themselves, on lines that only make sense together (a JSON hash entry
+#: spans four lines): differences their rules match are not split into single changes.
+WHOLE_CHECKS = frozenset({"hash-algorithms-only", "tool-lines-only"})
 
 # ------------------------------------------------------------------------------------------------ the rules
 
@@ -460,13 +520,13 @@ DIFFERENCE_RULES: tuple[Rule, ...] = (
          path=_GIT, changed=r"^[-+]#"),
     # -------------------------------------------------------------- SBOM
     Rule("sbom-hash-algorithms", "sbom-hash-algorithms", "the SBOM hash algorithms differ (JDK vendor)",
-         kinds=_CONTENT, path=_SBOM, evidence=("sbom-hash-algorithms",)),
+         kinds=_CONTENT, path=_SBOM, evidence=("sbom-hash-algorithms",), check="hash-algorithms-only"),
     Rule("sbom-serial", "sbom-serial-number", "the SBOM serial number / document namespace differs",
-         kinds=_CONTENT, path=_SBOM, changed=r"serialNumber|documentNamespace"),
+         kinds=_CONTENT, path=_SBOM, changed=r"serialNumber|documentNamespace", check="uuids-only"),
     Rule("sbom-timestamp", "sbom-timestamp", "the SBOM timestamp differs", kinds=_CONTENT, path=_SBOM,
-         changed=r"\"timestamp\"|<timestamp>|\"created\"|^[-+]Created:"),
+         changed=r"\"timestamp\"|<timestamp>|\"created\"|^[-+]Created:", check="dates-only"),
     Rule("sbom-tool", "sbom-tool-version", "the SBOM tool version differs", kinds=_CONTENT, path=_SBOM,
-         evidence=("sbom-tool-version",)),
+         evidence=("sbom-tool-version",), check="tool-lines-only"),
     Rule("sbom-components", "sbom-component-set", "the SBOM lists other components", kinds=_CONTENT,
          path=_SBOM),
     # -------------------------------------------------------------- sources and line endings
@@ -507,7 +567,7 @@ DIFFERENCE_RULES: tuple[Rule, ...] = (
     Rule("javadoc-jdk", "javadoc-jdk", "javadoc pages generated by another JDK", kinds=_CONTENT, path=_HTML,
          evidence=("javadoc-jdk",)),
     Rule("javadoc-timestamp", "javadoc-timestamp", "the javadoc generation date differs", kinds=_CONTENT,
-         path=_HTML, changed=r"Generated by javadoc|name=\"date\"|name=\"dc\.created\""),
+         path=_HTML, changed=r"Generated by javadoc|name=\"date\"|name=\"dc\.created\"", check="dates-only"),
     Rule("web-assets", "bundled-javascript", "bundled JavaScript or CSS differs", kinds=_CONTENT, path=_WEB),
     Rule("native-content", "os-specific-binaries", "a native binary differs", kinds=_CONTENT, path=_NATIVE),
     Rule("properties-timestamp", "properties-timestamp", "a date in a .properties file differs",
@@ -726,7 +786,7 @@ def classify_difference(d: Difference, facts: Facts) -> Difference:
         cause = rule.cause
         explanation = f"{rule.explain} ({quote})" if quote else rule.explain
     if _splittable(d):
-        if rule is None or (is_benign(cause) and (rule.changed or rule.check)):
+        if rule is None or (is_benign(cause) and (rule.changed or rule.check) and rule.check not in WHOLE_CHECKS):
             cause, explanation = _verify_changes(rule, explanation, d, facts)
         elif not is_benign(cause):
             explanation += _list_changes(d)
@@ -751,8 +811,8 @@ def is_benign(cause: str) -> bool:
 @dataclass(frozen=True)
 class Change:
     """One change of a text difference: a manifest attribute, a properties key, the comments of a properties
-    file, or a (pair of) changed line(s). ``diff`` holds only its ``-``/``+`` lines, so the rules can classify it
-    as a difference of its own."""
+    file, or a (pair of) changed line(s), with its reference (``removed``) and rebuild (``added``) lines.
+    :meth:`as_difference` makes it a difference of its own, whose diff holds only those lines, for the rules."""
 
     label: str
     removed: tuple[str, ...]
@@ -774,14 +834,17 @@ def _splittable(d: Difference) -> bool:
 
 
 def _hunks(d: Difference) -> list[list[str]]:
-    """The lines of each hunk of ``d.diff`` (with their `` ``/``-``/``+`` prefix; line ends and headers dropped)."""
+    """The lines of each hunk of ``d.diff`` (with their `` ``/``-``/``+`` prefix; line ends and headers dropped).
+    A diff without ``@@`` lines (hand-made, or edited in a saved outcome) is one hunk: no line is left out."""
     hunks: list[list[str]] = []
     for ln in (d.diff or "").split("\n"):
         if ln.startswith(("---", "+++")) and not hunks:
             continue
         if ln.startswith("@@"):
             hunks.append([])
-        elif ln[:1] in (" ", "-", "+") and hunks:
+        elif ln[:1] in (" ", "-", "+"):
+            if not hunks:
+                hunks.append([])
             hunks[-1].append(ln)
     return hunks
 
