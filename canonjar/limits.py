@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 
 from .errors import EntryDataError, LimitExceeded
 
-__all__ = ["DEFAULT_LIMITS", "Budget", "Limits", "inflate"]
+__all__ = ["DEFAULT_LIMITS", "Budget", "Limits", "check_archive_ratio", "inflate"]
 
 MiB = 1024 * 1024
 
@@ -63,6 +63,21 @@ def _check_declared(declared: int, compressed: int, what: str, limits: Limits) -
         raise LimitExceeded(
             f"{what}: compression ratio {declared / max(compressed, 1):.0f}:1 exceeds the limit of "
             f"{limits.max_ratio:g}:1 (raise it with --max-ratio)"
+        )
+
+
+def check_archive_ratio(small_declared: int, archive_size: int, limits: Limits) -> None:
+    """Refuse an archive whose small entries together declare far more bytes than the whole file holds.
+
+    The per-entry ratio check only sees entries above ``ratio_floor``; many small, highly compressed entries
+    (or many central headers sharing one compressed stream) would otherwise inflate gigabytes out of a few
+    megabytes. ``small_declared`` is the sum of the declared sizes of the entries at or below the floor.
+    """
+    if small_declared > limits.ratio_floor and small_declared > limits.max_ratio * max(archive_size, 1):
+        raise LimitExceeded(
+            f"entries of at most {limits.ratio_floor} bytes declare {small_declared} uncompressed bytes in a "
+            f"{archive_size}-byte archive, a compression ratio of {small_declared / max(archive_size, 1):.0f}:1 "
+            f"above the limit of {limits.max_ratio:g}:1 (raise it with --max-ratio)"
         )
 
 

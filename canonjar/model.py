@@ -14,7 +14,7 @@ from dataclasses import dataclass, fields, replace
 from typing import Any
 
 from .limits import Budget, inflate
-from .zipfmt import Finding, ZipArchive, ZipMember, decode_name
+from .zipfmt import Finding, Stream, ZipArchive, ZipMember, as_buffer, decode_name
 
 __all__ = ["NESTED_SUFFIXES", "Archive", "Entry", "Payload", "archive_from_zip", "entry_keys"]
 
@@ -28,7 +28,8 @@ class Payload:
     method: int
     crc: int
     size: int
-    stream: memoryview | None = None
+    #: The stored bytes: a slice of the archive in memory, or a span of the archive file read on demand.
+    stream: Stream | None = None
     literal: bytes | None = None
     what: str = ""
 
@@ -45,7 +46,7 @@ class Payload:
         if self.literal is not None:
             return self.literal
         assert self.stream is not None
-        return inflate(self.method, self.stream, self.size, self.crc, self.what, budget)
+        return inflate(self.method, as_buffer(self.stream), self.size, self.crc, self.what, budget)
 
     def same_stream(self, other: Payload) -> bool:
         """True when both are unmodified stored streams with equal method, CRC, sizes and compressed bytes."""

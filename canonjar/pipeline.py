@@ -6,6 +6,7 @@ import functools
 import re
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
+from dataclasses import fields as dataclass_fields
 from enum import StrEnum
 from importlib.metadata import entry_points
 from typing import Union
@@ -26,6 +27,7 @@ __all__ = [
     "Stabilizer",
     "TraceStep",
     "all_stabilizers",
+    "run_deferred",
     "run_pipeline",
     "select_stabilizers",
 ]
@@ -71,10 +73,22 @@ class Stabilizer:
     #: False for stabilizers that only run when asked for (``--enable NAME`` or ``--enable all``), for
     #: example because they are slow on large archives.
     enabled_by_default: bool = True
+    #: True for an entry-scope stabilizer that changes only an entry's content, as a function of that content
+    #: alone (no evidence, no findings, no other field). ``compare`` then runs it only on the entries whose
+    #: content still differs after the other stabilizers, on each side on its own: on equal content both
+    #: sides would produce equal results, so the verdict and the residual differences are the same as when it
+    #: runs everywhere, at a fraction of the cost. ``canonicalize`` runs it on every entry.
+    deferred: bool = False
 
     def __post_init__(self) -> None:
         if not _NAME_RE.match(self.name):
             raise UsageError(f"stabilizer name {self.name!r} is not kebab-case")
+        if self.deferred and self.scope is not Scope.ENTRY:
+            raise UsageError(f"stabilizer {self.name!r}: only entry-scope stabilizers can be deferred")
+
+
+#: Trace values shared between equal changes: (field, old, new) triples -> their :class:`FieldChange` tuple.
+ChangeCache = dict[tuple[tuple[str, object, object], ...], tuple[FieldChange, ...]]
 
 
 @dataclass
@@ -91,6 +105,20 @@ class Context:
     #: Set by the pipeline: the running stabilizer and the path prefix of the archive being processed.
     stabilizer: str = ""
     prefix: str = ""
+    #: Shared values for the trace: one display path string per entry and one tuple of field changes per
+    #: distinct change (most entries change the same way), instead of a copy in every trace step.
+    _paths: dict[str, dict[bytes, str]] = field(default_factory=dict, repr=False)
+    _changes: ChangeCache = field(default_factory=dict, repr=False)
+
+    def display_path(self, arc: Archive, entry: Entry) -> str:
+        """``arc.path_of(entry)``, the same string object every time it is asked for the same entry name."""
+        paths = self._paths.get(arc.prefix)
+        if paths is None:
+            paths = self._paths[arc.prefix] = {}
+        path = paths.get(entry.name)
+        if path is None:
+            path = paths[entry.name] = arc.path_of(entry)
+        return path
 
     def content(self, entry: Entry) -> bytes:
         """The uncompressed content of ``entry`` (bounded by the limits)."""
@@ -217,22 +245,47 @@ _HEX_FIELDS = {"external_attr": "#010x", "flags": "#06x", "version_made": "#06x"
 _COMPARED = frozenset(COMPARED_FIELDS) - {"compare_stream"}
 
 
-def entry_changes(old: Entry, new: Entry) -> tuple[FieldChange, ...]:
-    """Field-by-field difference of two versions of one entry (values shortened for the trace)."""
+def _field_change(f: str, a: object, b: object) -> FieldChange:
+    if f == "payload":
+        return FieldChange("content", a.describe(), b.describe())  # type: ignore[attr-defined]
+    spec = _HEX_FIELDS.get(f)
+    if spec is not None:
+        return FieldChange(f, format(a, spec), format(b, spec))
+    return FieldChange(f, _show(a), _show(b))
+
+
+_CACHED_CHANGES_MAX = 65_536
+#: The fields a trace step shows, in the order of the entry's fields.
+_TRACED = tuple(f.name for f in dataclass_fields(Entry) if f.name in _COMPARED or f.name in ("payload", "name"))
+
+
+def entry_changes(old: Entry, new: Entry,
+                  cache: ChangeCache | None = None) -> tuple[FieldChange, ...]:
+    """Field-by-field difference of two versions of one entry (values shortened for the trace).
+
+    With ``cache``, equal changes (the same field from the same old value to the same new value, as when a
+    stabilizer sets every entry's time to one constant) share one tuple of :class:`FieldChange`: less memory
+    and no formatting of the same values again.
+    """
     od = old.__dict__
     nd = new.__dict__
-    out: list[FieldChange] = []
-    for f in [k for k, v in nd.items() if v is not od[k] and v != od[k]]:
-        a, b = od[f], nd[f]
-        if f == "payload":
-            out.append(FieldChange("content", a.describe(), b.describe()))
-        elif f == "name" or f in _COMPARED:
-            spec = _HEX_FIELDS.get(f)
-            if spec is not None:
-                out.append(FieldChange(f, format(a, spec), format(b, spec)))
-            else:
-                out.append(FieldChange(f, _show(a), _show(b)))
-    return tuple(out)
+    found: list[tuple[str, object, object]] = []
+    for f in _TRACED:
+        a = od[f]
+        b = nd[f]
+        if a is not b and a != b:
+            found.append((f, a, b))
+    if not found:
+        return ()
+    key = tuple(found)
+    if cache is None or any(f == "payload" for f, _a, _b in key):
+        return tuple(_field_change(f, a, b) for f, a, b in key)
+    hit = cache.get(key)
+    if hit is None:
+        hit = tuple(_field_change(f, a, b) for f, a, b in key)
+        if len(cache) < _CACHED_CHANGES_MAX:
+            cache[key] = hit
+    return hit
 
 
 # --------------------------------------------------------------------------------------------- running
@@ -243,16 +296,21 @@ def _skip_reason(exc: Exception) -> str:
     return f"stabilizer failed: {type(exc).__name__}: {exc}"
 
 
-def _run_entry_stabilizer(st: Stabilizer, arc: Archive, ctx: Context) -> Archive:
-    """Apply an entry-scope stabilizer to every entry it applies to. Any failure (including a bad return
-    value or a failing predicate) is a recorded skip that leaves the entry exactly as it was."""
+def _run_entry_stabilizer(st: Stabilizer, arc: Archive, ctx: Context, only: frozenset[str] | None = None) -> Archive:
+    """Apply an entry-scope stabilizer to every entry it applies to (only to the paths in ``only`` when
+    given). Any failure (including a bad return value or a failing predicate) is a recorded skip that leaves
+    the entry exactly as it was."""
     fn: EntryFn = st.apply  # type: ignore[assignment]
+    applies = None if st.applies_to is _always else st.applies_to
     side = ctx.side.value
+    cache = ctx._changes
+    trace = ctx.trace
     changed = False
     out: list[Entry] = []
     for e in arc.entries:
         try:
-            if not st.applies_to(e):
+            if (only is not None and ctx.display_path(arc, e) not in only) or (applies is not None
+                                                                             and not applies(e)):
                 out.append(e)
                 continue
             new = fn(e, ctx)
@@ -263,20 +321,18 @@ def _run_entry_stabilizer(st: Stabilizer, arc: Archive, ctx: Context) -> Archive
                 raise TypeError(f"returned {type(new).__name__}, not an Entry")
             if new.name != e.name:
                 raise StabilizerSkip("an entry-scope stabilizer may not rename entries; change discarded")
-            changes = entry_changes(e, new)
+            changes = entry_changes(e, new, cache)
         except LimitExceeded:
             raise
         except Exception as exc:  # a stabilizer failure must not hide a difference: keep the entry as it was
-            ctx.trace.append(TraceStep(side, st.name, arc.path_of(e), "skipped", reason=_skip_reason(exc)))
+            trace.append(TraceStep(side, st.name, ctx.display_path(arc, e), "skipped", reason=_skip_reason(exc)))
             out.append(e)
             continue
         if changes:
-            ctx.trace.append(TraceStep(side, st.name, arc.path_of(e), "changed", changes))
+            trace.append(TraceStep(side, st.name, ctx.display_path(arc, e), "changed", changes))
         changed = True
         out.append(new)
     return arc.replace(entries=tuple(out)) if changed else arc
-
-
 
 
 def _run_archive_stabilizer(st: Stabilizer, arc: Archive, ctx: Context) -> Archive:
@@ -305,14 +361,14 @@ def _run_archive_stabilizer(st: Stabilizer, arc: Archive, ctx: Context) -> Archi
             raise StabilizerSkip("tried to add an entry; change discarded")
         for k, e in old_map.items():
             if k not in new_map:
-                steps.append(TraceStep(side, st.name, arc.path_of(e), "removed",
+                steps.append(TraceStep(side, st.name, ctx.display_path(arc, e), "removed",
                                        (FieldChange("entry", e.payload.describe(), "(removed)"),)))
         for k, e in new_map.items():
             old = old_map[k]
             if old is not e:
-                changes = entry_changes(old, e)
+                changes = entry_changes(old, e, ctx._changes)
                 if changes:
-                    steps.append(TraceStep(side, st.name, arc.path_of(e), "changed", changes))
+                    steps.append(TraceStep(side, st.name, ctx.display_path(arc, e), "changed", changes))
         common_old = [k for k in old_keys if k in new_map]
         if common_old != new_keys:
             moved = sum(1 for a, b in zip(common_old, new_keys, strict=True) if a != b)
@@ -371,6 +427,34 @@ def _nest(arc: Archive, stabilizers: Sequence[Stabilizer], ctx: Context) -> Arch
         out.append(e.replace(nested=nested))
         changed = True
     return arc.replace(entries=tuple(out)) if changed else arc
+
+
+def run_deferred(arc: Archive, stabilizers: Sequence[Stabilizer], ctx: Context, paths: frozenset[str]) -> Archive:
+    """Run deferred stabilizers (in order) on the entries whose full paths are in ``paths``, nested ones
+    included. Used by ``compare`` for the entries whose content differs after the other stabilizers."""
+    if not paths or not stabilizers:
+        return arc
+    entries = list(arc.entries)
+    changed = False
+    for i, e in enumerate(entries):
+        if e.nested is not None:
+            inner_prefix = arc.path_of(e) + "!/"
+            if any(p.startswith(inner_prefix) for p in paths):
+                inner = run_deferred(e.nested, stabilizers, ctx, paths)
+                if inner is not e.nested:
+                    entries[i] = e.replace(nested=inner)
+                    changed = True
+    if changed:
+        arc = arc.replace(entries=tuple(entries))
+    outer = ctx.stabilizer, ctx.prefix
+    ctx.prefix = arc.prefix
+    try:
+        for st in stabilizers:
+            ctx.stabilizer = st.name
+            arc = _run_entry_stabilizer(st, arc, ctx, only=paths)
+    finally:
+        ctx.stabilizer, ctx.prefix = outer
+    return arc
 
 
 def run_pipeline(arc: Archive, stabilizers: Sequence[Stabilizer], ctx: Context) -> Archive:

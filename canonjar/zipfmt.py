@@ -11,17 +11,21 @@ Entry names are bytes; they are never used as filesystem paths.
 
 from __future__ import annotations
 
+import hashlib
+import os
 import stat
 import struct
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 from .errors import ArchiveError, LimitExceeded
-from .limits import DEFAULT_LIMITS, Limits
+from .limits import DEFAULT_LIMITS, Limits, check_archive_ratio
 
 __all__ = [
     "CentralHeader",
     "EndRecord",
+    "FileSource",
+    "FileSpan",
     "Finding",
     "Gap",
     "LocalRecord",
@@ -61,6 +65,135 @@ class Finding:
     code: str
     path: str
     message: str
+
+
+class FileSource:
+    """An archive read from an open file by offset, never loaded whole.
+
+    Keeps memory bounded by the largest entry instead of the archive (``read_bytes`` or an mmap whose pages
+    all get touched would make the peak RSS the size of both archives). Slicing returns ``bytes``: small reads
+    (headers, the central directory) come from one read-ahead window, larger ones straight from the file.
+    :meth:`span` is an entry's data, read only when it is needed. ``start`` skips a prefix that is not part
+    of the zip (the 4-byte header of a jmod). The file must not change while it is read: a short read is an
+    :class:`ArchiveError`, and every entry's CRC is checked when it is inflated.
+    """
+
+    WINDOW = 256 * 1024
+
+    def __init__(self, path: str | os.PathLike[str], start: int = 0) -> None:
+        self._fh = open(path, "rb", buffering=0)  # noqa: SIM115 - closed by close() or the context manager
+        self._start = start
+        self.size = max(0, os.fstat(self._fh.fileno()).st_size - start)
+        self._win_at = 0
+        self._win = b""
+        self._digest: str | None = None
+
+    def __enter__(self) -> FileSource:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        self._fh.close()
+        self._win = b""
+
+    def __len__(self) -> int:
+        return self.size
+
+    def read(self, pos: int, n: int, ahead: bool = True) -> bytes:
+        """``n`` bytes at ``pos`` (fewer only past the end of the archive). With ``ahead`` a small read fills
+        the read-ahead window (headers are read in file order); entry data is read without it."""
+        n = max(0, min(n, self.size - pos))
+        if n == 0 or pos < 0:
+            return b""
+        w = pos - self._win_at
+        if w >= 0 and w + n <= len(self._win):
+            return self._win[w:w + n]
+        if ahead and n <= self.WINDOW // 4:
+            self._win = self._pread(pos, min(self.WINDOW, self.size - pos))
+            self._win_at = pos
+            return self._win[:n]
+        return self._pread(pos, n)
+
+    def _pread(self, pos: int, n: int) -> bytes:
+        parts: list[bytes] = []
+        got = 0
+        while got < n:
+            try:
+                if hasattr(os, "pread"):
+                    chunk = os.pread(self._fh.fileno(), n - got, self._start + pos + got)
+                else:  # pragma: no cover - platforms without pread
+                    self._fh.seek(self._start + pos + got)
+                    chunk = self._fh.read(n - got) or b""
+            except OSError as exc:
+                raise ArchiveError(f"cannot read the file at offset {pos + got} ({exc.strerror or exc})") from None
+            if not chunk:
+                raise ArchiveError(f"the file became shorter while it was read (at offset {pos + got})")
+            parts.append(chunk)
+            got += len(chunk)
+        return parts[0] if len(parts) == 1 else b"".join(parts)
+
+    def __getitem__(self, key: slice) -> bytes:
+        start, stop, step = key.indices(self.size)
+        if step != 1:
+            raise ValueError("FileSource slices have no step")
+        return self.read(start, stop - start)
+
+    def startswith(self, prefix: bytes, pos: int = 0) -> bool:
+        return self.read(pos, len(prefix)) == prefix
+
+    def span(self, start: int, stop: int) -> FileSpan:
+        return FileSpan(self, start, stop - start)
+
+    def chunks(self, size: int = 1 << 20) -> Iterator[bytes]:
+        """The archive's bytes in order, ``size`` bytes at a time."""
+        for pos in range(0, self.size, size):
+            yield self._pread(pos, min(size, self.size - pos))
+
+    def sha256(self) -> str:
+        """SHA-256 of the archive's bytes, read in chunks (computed once)."""
+        if self._digest is None:
+            h = hashlib.sha256()
+            for chunk in self.chunks():
+                h.update(chunk)
+            self._digest = h.hexdigest()
+        return self._digest
+
+
+class FileSpan:
+    """An entry's stored bytes in a :class:`FileSource`, read on demand (``bytes(span)``)."""
+
+    __slots__ = ("length", "offset", "source")
+
+    def __init__(self, source: FileSource, offset: int, length: int) -> None:
+        self.source = source
+        self.offset = offset
+        self.length = length
+
+    def __len__(self) -> int:
+        return self.length
+
+    def __bytes__(self) -> bytes:
+        return self.source.read(self.offset, self.length, ahead=False)
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, FileSpan | memoryview | bytes):
+            return self.length == len(other) and bytes(self) == bytes(other)
+        return NotImplemented
+
+    __hash__ = None  # type: ignore[assignment]
+
+
+#: Where zip structures are read from: the bytes of the archive, or the archive file itself.
+Buffer = memoryview | FileSource
+#: An entry's stored (compressed) bytes: a slice of the archive's bytes, or a span of its file.
+Stream = memoryview | FileSpan
+
+
+def as_buffer(stream: Stream) -> memoryview | bytes:
+    """The bytes of ``stream`` as something :mod:`zlib` and ``bytearray`` take."""
+    return stream if isinstance(stream, memoryview) else bytes(stream)
 
 
 _CONTROL = {c: f"\\x{c:02x}" for c in [*range(0x20), 0x7F]}
@@ -104,7 +237,7 @@ class LocalRecord:
     usize: int
     name: bytes
     extra: bytes
-    data: memoryview
+    data: Stream
     descriptor: bytes = b""
 
     @property
@@ -121,7 +254,7 @@ class LocalRecord:
 
     def write_to(self, out: bytearray) -> None:
         out += self.header_bytes()
-        out += self.data
+        out += as_buffer(self.data)
         out += self.descriptor
 
 
@@ -299,11 +432,11 @@ class ZipArchive:
         return bytes(out)
 
 
-def _u16(buf: memoryview, pos: int) -> int:
+def _u16(buf: Buffer, pos: int) -> int:
     return int.from_bytes(buf[pos:pos + 2], "little")
 
 
-def _find_end(buf: memoryview) -> tuple[EndRecord, list[int]]:
+def _find_end(buf: Buffer) -> tuple[EndRecord, list[int]]:
     """The end record, and the offsets of other plausible end records (checked later against the layout)."""
     n = len(buf)
     if n < _EOCD.size:
@@ -325,14 +458,14 @@ def _find_end(buf: memoryview) -> tuple[EndRecord, list[int]]:
     # otherwise the last plausible one, and the bytes after it are reported as trailing data.
     exact = [c for c in candidates if c + _EOCD.size + _u16(buf, c + 20) == n]
     at = exact[0] if exact else candidates[0]
-    sig, disk, cd_disk, disk_entries, total, cd_size, cd_offset, clen = _EOCD.unpack_from(buf, at)
+    sig, disk, cd_disk, disk_entries, total, cd_size, cd_offset, clen = _EOCD.unpack(buf[at:at + _EOCD.size])
     del sig
     rec = EndRecord(at, disk, cd_disk, disk_entries, total, cd_size, cd_offset,
                     bytes(buf[at + _EOCD.size: at + _EOCD.size + clen]))
     return rec, [c for c in candidates if c != at and _plausible_end(buf, c)]
 
 
-def _plausible_end(buf: memoryview, at: int) -> bool:
+def _plausible_end(buf: Buffer, at: int) -> bool:
     """Whether an end record at ``at`` describes a central directory that really starts where it says."""
     cd_size = int.from_bytes(buf[at + 12:at + 16], "little")
     total = _u16(buf, at + 10)
@@ -370,6 +503,9 @@ def _zip64_extra(extra: bytes, want_usize: bool, want_csize: bool, want_offset: 
 
 
 def _check_name(name: bytes, path: str, findings: list[Finding]) -> None:
+    if (name and name[:1] != b"/" and name[1:2] != b":" and b"\\" not in name and b"\x00" not in name
+            and b".." not in name):
+        return  # the common case, decided without splitting the name: none of the checks below can fire
     if name.startswith(b"/") or (len(name) > 1 and name[1:2] == b":" and name[:1].isalpha()):
         findings.append(Finding("absolute-name", path, "entry name is an absolute path"))
     if b"\\" in name:
@@ -383,7 +519,7 @@ def _check_name(name: bytes, path: str, findings: list[Finding]) -> None:
         findings.append(Finding("empty-name", path, "entry name is empty"))
 
 
-def _parse_descriptor(buf: memoryview, at: int, limit: int, central: CentralHeader,
+def _parse_descriptor(buf: Buffer, at: int, limit: int, central: CentralHeader,
                       zip64: bool) -> bytes | None:
     """Return the raw data descriptor at ``at`` that matches ``central``, or None."""
     fmt_sizes = [8, 4] if zip64 else [4, 8]
@@ -406,10 +542,18 @@ def _parse_descriptor(buf: memoryview, at: int, limit: int, central: CentralHead
     return None
 
 
-def read_zip(data: bytes | bytearray | memoryview, limits: Limits = DEFAULT_LIMITS) -> ZipArchive:
-    """Parse ``data`` strictly. Raises :class:`ArchiveError` when it cannot be read at all."""
-    raw = data if isinstance(data, bytes) else bytes(data)
-    buf = memoryview(raw)  # zero-copy slices for entry data; ``raw`` for small header fields
+def read_zip(data: bytes | bytearray | memoryview | FileSource, limits: Limits = DEFAULT_LIMITS) -> ZipArchive:
+    """Parse ``data`` strictly. Raises :class:`ArchiveError` when it cannot be read at all.
+
+    From a :class:`FileSource` only the structures are read (every header, local ones included, and the
+    data descriptors); entry data stays in the file as :class:`FileSpan` until something needs it."""
+    raw: bytes | FileSource
+    buf: Buffer
+    if isinstance(data, FileSource):
+        raw = buf = data
+    else:
+        raw = data if isinstance(data, bytes) else bytes(data)
+        buf = memoryview(raw)  # zero-copy slices for entry data; ``raw`` for small header fields
     n = len(buf)
     if n > limits.max_archive_size:
         raise LimitExceeded(f"archive size {n} exceeds the limit of {limits.max_archive_size} bytes "
@@ -430,7 +574,7 @@ def read_zip(data: bytes | bytearray | memoryview, limits: Limits = DEFAULT_LIMI
     cd_region_end = end.offset
     loc_at = end.offset - _Z64_LOC.size
     if loc_at >= 0 and bytes(buf[loc_at:loc_at + 4]) == Z64_LOC_SIG:
-        _s, ldisk, z64_off, tdisks = _Z64_LOC.unpack_from(buf, loc_at)
+        _s, ldisk, z64_off, tdisks = _Z64_LOC.unpack(buf[loc_at:loc_at + _Z64_LOC.size])
         zip64_loc = Zip64Locator(loc_at, ldisk, z64_off, tdisks)
         # Locate the zip64 end record: at its declared offset, or (with prepended data) just before the locator.
         z64_at = None
@@ -442,7 +586,8 @@ def read_zip(data: bytes | bytearray | memoryview, limits: Limits = DEFAULT_LIMI
                 z64_at = max(0, loc_at - 56 - 0xFFFF) + p
         if z64_at is None:
             raise ArchiveError("zip64 end-of-central-directory locator points at no zip64 record")
-        (_s2, rsize, vmade, vneed, zdisk, zcd_disk, zde, zte, zcs, zco) = _Z64_EOCD.unpack_from(buf, z64_at)
+        (_s2, rsize, vmade, vneed, zdisk, zcd_disk, zde, zte, zcs, zco) = _Z64_EOCD.unpack(
+            buf[z64_at:z64_at + _Z64_EOCD.size])
         if rsize < 44 or z64_at + 12 + rsize > loc_at:
             raise ArchiveError(f"zip64 end-of-central-directory record has an impossible size {rsize}")
         zip64_end = Zip64End(z64_at, rsize, vmade, vneed, zdisk, zcd_disk, zde, zte, zcs, zco,
@@ -469,20 +614,23 @@ def read_zip(data: bytes | bytearray | memoryview, limits: Limits = DEFAULT_LIMI
                             f"{limits.max_entries} (raise it with --max-entries)")
 
     centrals: list[CentralHeader] = []
+    # The central directory is read in one piece, from a file too: it is all metadata and is parsed whole.
+    cd_raw = raw if isinstance(raw, bytes) else raw.read(cd_start, cd_region_end - cd_start)
+    base = 0 if isinstance(raw, bytes) else cd_start
     pos = cd_start
     while pos < cd_region_end:
-        if pos + _CENTRAL.size > cd_region_end or not raw.startswith(CENTRAL_SIG, pos):
+        if pos + _CENTRAL.size > cd_region_end or not cd_raw.startswith(CENTRAL_SIG, pos - base):
             raise ArchiveError(f"corrupt central directory at offset {pos}: no central file header signature")
-        f = _CENTRAL.unpack_from(buf, pos)
+        f = _CENTRAL.unpack_from(cd_raw, pos - base)
         (_sig, vmade, vneed, flags, method, mtime, mdate, crc, cs, us, nlen, elen, clen, dstart, iattr,
          eattr, loff) = f
         hend = pos + _CENTRAL.size + nlen + elen + clen
         if hend > cd_region_end:
             raise ArchiveError(f"corrupt central directory at offset {pos}: header runs past the directory")
-        p = pos + _CENTRAL.size
-        name = raw[p:p + nlen]
-        extra = raw[p + nlen:p + nlen + elen]
-        comment = raw[p + nlen + elen:hend]
+        p = pos + _CENTRAL.size - base
+        name = cd_raw[p:p + nlen]
+        extra = cd_raw[p + nlen:p + nlen + elen]
+        comment = cd_raw[p + nlen + elen:hend - base]
         ch = CentralHeader(pos, vmade, vneed, flags, method, mtime, mdate, crc, cs, us, dstart, iattr, eattr,
                            loff, name, extra, comment, cs, us, loff)
         if 0xFFFFFFFF in (us, cs, loff) or dstart == 0xFFFF:
@@ -504,6 +652,8 @@ def read_zip(data: bytes | bytearray | memoryview, limits: Limits = DEFAULT_LIMI
                                 "(raise it with --max-entries)")
         pos = hend
 
+    # Many small entries (or many headers sharing one stream) must not add up to a bomb.
+    check_archive_ratio(sum(c.usize for c in centrals if c.usize <= limits.ratio_floor), n, limits)
     if len(centrals) != total_entries:
         findings.append(Finding("entry-count-mismatch", "", f"end record declares {total_entries} entries, "
                                 f"the central directory has {len(centrals)}"))
@@ -521,21 +671,28 @@ def read_zip(data: bytes | bytearray | memoryview, limits: Limits = DEFAULT_LIMI
         at = ch.local_offset + shift
         rec = locals_by_offset.get(at)
         if rec is None:
-            if at < 0 or at + _LOCAL.size > cd_start or not raw.startswith(LOCAL_SIG, at):
+            # One read for the header and (usually) its name and extra field, of the lengths the central
+            # directory gives; the local lengths decide, and a longer local part is read again.
+            head = raw[at:at + _LOCAL.size + len(ch.name) + len(ch.extra)] if at >= 0 else b""
+            if at < 0 or at + _LOCAL.size > cd_start or not head.startswith(LOCAL_SIG):
                 raise ArchiveError(f"entry {path!r}: no local file header at offset {at}")
             (_s, lvneed, lflags, lmethod, lmtime, lmdate, lcrc, lcs, lus, lnlen,
-             lelen) = _LOCAL.unpack_from(buf, at)
+             lelen) = _LOCAL.unpack_from(head)
             p = at + _LOCAL.size
             if p + lnlen + lelen > n:
                 raise ArchiveError(f"entry {path!r}: local header runs past the end of the file")
-            lname = raw[p:p + lnlen]
-            lextra = raw[p + lnlen:p + lnlen + lelen]
+            if _LOCAL.size + lnlen + lelen <= len(head):
+                fields = head[_LOCAL.size:_LOCAL.size + lnlen + lelen]
+            else:
+                fields = raw[p:p + lnlen + lelen]
+            lname = fields[:lnlen]
+            lextra = fields[lnlen:]
             dstart = p + lnlen + lelen
             dend = dstart + ch.csize
             if dend > n:
                 raise ArchiveError(f"entry {path!r}: data runs past the end of the file")
             rec = LocalRecord(at, lvneed, lflags, lmethod, lmtime, lmdate, lcrc, lcs, lus, lname, lextra,
-                              buf[dstart:dend])
+                              buf[dstart:dend] if isinstance(buf, memoryview) else buf.span(dstart, dend))
             if ch.flags & FLAG_DATA_DESCRIPTOR or lflags & FLAG_DATA_DESCRIPTOR:
                 z64 = any(h == 1 for h, _ in iter_extra(lextra))
                 desc = _parse_descriptor(buf, dend, n, ch, z64)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import io
 import json
 import os
 import shutil
@@ -35,7 +36,7 @@ from canonjar import (
     select_stabilizers,
 )
 from canonjar.limits import Budget
-from canonjar.model import archive_from_zip
+from canonjar.model import Payload, archive_from_zip
 from canonjar.pipeline import Context, Side, TraceStep, run_pipeline
 from canonjar.stabilizers import BUILTIN
 from canonjar.stabilizers.zip_timestamps import CANONICAL_DOS_DATE, CANONICAL_DOS_TIME
@@ -650,3 +651,72 @@ def test_every_builtin_stabilizer_is_documented_and_tested() -> None:
             st.name, "say why it is safe")
         assert st.removes and st.reason and st.category in Category
         assert f'"{st.name}"' in tests_text or f"'{st.name}'" in tests_text, (st.name, "no test names it")
+
+
+# --------------------------------------------------------------------------------------------- deferred
+
+def _upper_txt(calls: list[tuple[str, str]]) -> Stabilizer:
+    """A content-only stabilizer: lower-cases ``*.txt`` content, and logs where it ran."""
+
+    def apply(e: Entry, ctx: Context) -> Entry:
+        calls.append((ctx.side.value, ctx.path(e)))
+        data = ctx.content(e)
+        return e if data.lower() == data else e.replace(payload=Payload.of_bytes(data.lower(), e.payload.what))
+
+    return Stabilizer(name="lower-txt", scope=Scope.ENTRY, category=Category.MISCELLANEOUS, removes="case",
+                      reason="test", apply=apply, applies_to=lambda e: e.name.endswith(b".txt"), deferred=True)
+
+
+_ZIPC = next(s for s in BUILTIN if s.name == "zip-compression")  # nested JARs compared by content
+
+
+def _deferred_pair(inner_ref: bytes, inner_reb: bytes) -> tuple[bytes, bytes]:
+    ref = make_zip([Item("a.txt", b"same"), Item("b.txt", b"Case"), Item("c.txt", b"x"),
+                    Item("lib/in.jar", inner_ref)])
+    reb = make_zip([Item("a.txt", b"same"), Item("b.txt", b"case"), Item("c.txt", b"x"),
+                    Item("lib/in.jar", inner_reb)])
+    return ref, reb
+
+
+def test_deferred_stabilizer_runs_only_where_content_differs() -> None:
+    inner_ref = make_zip([Item("d.txt", b"Deep"), Item("e.txt", b"e")])
+    inner_reb = make_zip([Item("d.txt", b"deep"), Item("e.txt", b"e")])
+    ref, reb = _deferred_pair(inner_ref, inner_reb)
+    calls: list[tuple[str, str]] = []
+    out = compare_bytes(ref, reb, stabilizers=(_upper_txt(calls), _ZIPC))
+    assert out.verdict is Verdict.EQUIVALENT, out.differences
+    assert sorted(calls) == sorted((side, p) for side in ("reference", "rebuild")
+                                   for p in ("b.txt", "lib/in.jar!/d.txt"))
+    changed = {(t.side, t.path) for t in out.trace if t.action == "changed" and t.stabilizer == "lower-txt"}
+    assert changed == {("reference", "b.txt"), ("reference", "lib/in.jar!/d.txt")}
+    # The same stabilizer run everywhere gives the same verdict and differences.
+    eager = dataclasses.replace(_upper_txt([]), deferred=False)
+    assert compare_bytes(ref, reb, stabilizers=(eager, _ZIPC)).verdict is Verdict.EQUIVALENT
+
+
+def test_deferred_stabilizer_does_not_hide_a_real_change() -> None:
+    inner = make_zip([Item("d.txt", b"d")])
+    ref, reb = _deferred_pair(inner, make_zip([Item("d.txt", b"D2")]))
+    out = compare_bytes(ref, reb, stabilizers=(_upper_txt([]), _ZIPC))
+    assert out.verdict is Verdict.DIFFERENT
+    assert [d.path for d in out.differences] == ["lib/in.jar!/d.txt"]
+
+
+def test_canonicalize_runs_deferred_stabilizers_everywhere() -> None:
+    calls: list[tuple[str, str]] = []
+    data = make_zip([Item("a.txt", b"ABC"), Item("b.txt", b"x")])
+    canon, _ = canonicalize_bytes(data, stabilizers=(_upper_txt(calls),))
+    assert {p for _, p in calls} == {"a.txt", "b.txt"}
+    with zipfile.ZipFile(io.BytesIO(canon)) as zf:
+        assert zf.read("a.txt") == b"abc"
+
+
+def test_only_entry_scope_stabilizers_can_be_deferred() -> None:
+    with pytest.raises(UsageError, match="deferred"):
+        Stabilizer(name="x", scope=Scope.ARCHIVE, category=Category.MISCELLANEOUS, removes="", reason="",
+                   apply=lambda a, c: a, deferred=True)
+
+
+def test_class_stabilizers_are_deferred() -> None:
+    assert {s.name for s in BUILTIN if s.deferred} == {"class-lambda-names", "class-member-order",
+                                                       "class-constant-pool-order"}

@@ -14,6 +14,7 @@ import zlib
 from ..model import Archive, Entry
 from ..pipeline import Context, Scope, Stabilizer
 from ..taxonomy import Category
+from ..zipfmt import as_buffer
 
 
 def is_empty_directory(e: Entry) -> bool:
@@ -27,7 +28,7 @@ def is_empty_directory(e: Entry) -> bool:
         return False
     d = zlib.decompressobj(-15)
     try:
-        out = d.decompress(stream, 1)
+        out = d.decompress(as_buffer(stream), 1)
     except zlib.error:
         return False
     return out == b"" and d.eof and not d.unused_data and not d.unconsumed_tail
