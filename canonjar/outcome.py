@@ -104,14 +104,14 @@ class Evidence:
     path: str = ""
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class FieldChange:
     field: str
     old: str
     new: str
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class TraceStep:
     side: str
     stabilizer: str

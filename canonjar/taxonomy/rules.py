@@ -707,6 +707,12 @@ def noise_summary(trace: Sequence[TraceStep], evidence: Sequence[Evidence] = ())
             continue
         evs = (by_stab.get((step.side, step.stabilizer), []) if step.stabilizer == "jar-signature"
                else by_step.get((step.side, step.stabilizer, step.path), []))
+        if not evs:  # most steps (zip noise): the stabilizer's own cause, no values; no need to look further
+            count, stabs, _vals = acc.setdefault((step.side, STEP_CAUSES.get(step.stabilizer, UNKNOWN)), ([0], [], []))
+            count[0] += 1
+            if step.stabilizer not in stabs:
+                stabs.append(step.stabilizer)
+            continue
         for cause, values in step_causes(step, evs):
             count, stabs, vals = acc.setdefault((step.side, cause), ([0], [], []))
             count[0] += 1
