@@ -26,7 +26,7 @@ from .attributes import (
     write_record,
 )
 from .bytecode import CP_INDEX_WIDTH, CP_OPERAND_TAGS, OPCODE_NAMES, Instruction, cp_references, iter_instructions
-from .codec import MAGIC, MAX_KNOWN_MAJOR, ClassFile, Member, read_class, write_class
+from .codec import MAGIC, MAX_KNOWN_MAJOR, ClassFile, Member, read_class, unknown_attributes_of, write_class
 from .constants import CONSTANT_NAMES, LOADABLE_TAGS, Constant, ConstantPool, read_constant_pool
 from .errors import ClassFormatError
 from .mutf8 import decode_mutf8, display_mutf8, encode_mutf8
@@ -64,6 +64,7 @@ __all__ = [
     "read_attributes",
     "read_class",
     "read_constant_pool",
+    "unknown_attributes_of",
     "write_attributes",
     "write_bootstrap_methods",
     "write_class",

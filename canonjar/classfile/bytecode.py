@@ -32,6 +32,7 @@ __all__ = [
     "Instruction",
     "cp_references",
     "iter_instructions",
+    "scan_cp_operands",
 ]
 
 _NAMES = """
@@ -248,7 +249,63 @@ def iter_instructions(code: bytes) -> Iterator[Instruction]:
                                f"code ({n} bytes)", pos)
 
 
+#: Length of every fixed-length instruction by opcode; 0 for the switches, ``wide`` and the reserved opcodes.
+_FIXED_LENGTH = [{_NONE: 1, _S1: 2, _U1: 2, _CP1: 2, _S2: 3, _CP2: 3, _BR2: 3, _IINC: 3, _IFACE: 5, _INDY: 5,
+                  _MULTI: 4, _BR4: 5}.get(k, 0) for k in _KIND]
+#: Width of the constant-pool index operand by opcode, 0 for opcodes without one.
+_CP_WIDTH = [CP_INDEX_WIDTH.get(op, 0) for op in range(256)]
+
+
+def scan_cp_operands(code: bytes) -> list[tuple[int, int, int]] | None:
+    """Fast path of :func:`cp_references`: ``(position of the index, width, opcode)`` of every constant-pool
+    operand of ``code``, or None when ``code`` is not well formed (then :func:`iter_instructions` tells why).
+
+    It walks the instructions with length tables instead of decoding them, and accepts exactly the code that
+    :func:`iter_instructions` accepts (same reserved opcodes, ``wide`` forms, switch checks and end)."""
+    n = len(code)
+    fixed = _FIXED_LENGTH
+    widths = _CP_WIDTH
+    out: list[tuple[int, int, int]] = []
+    append = out.append
+    pos = 0
+    while pos < n:
+        op = code[pos]
+        length = fixed[op]
+        if length:
+            width = widths[op]
+            if width:
+                append((pos + 1, width, op))
+            pos += length
+            continue
+        if op == TABLESWITCH:
+            p = (pos + 4) & ~3
+            if p + 12 > n:
+                return None
+            _, low, high = _S4x3.unpack_from(code, p)
+            if high < low or 4 * (high - low + 1) > n - p - 12:
+                return None
+            pos = p + 12 + 4 * (high - low + 1)
+        elif op == LOOKUPSWITCH:
+            p = (pos + 4) & ~3
+            if p + 8 > n:
+                return None
+            _, npairs = _S4x2.unpack_from(code, p)
+            if npairs < 0 or 8 * npairs > n - p - 8:
+                return None
+            pos = p + 8 + 8 * npairs
+        elif op == WIDE:
+            if pos + 2 > n or code[pos + 1] not in _WIDENABLE:
+                return None
+            pos += 6 if code[pos + 1] == IINC else 4
+        else:
+            return None
+    return out if pos == n else None
+
+
 def cp_references(code: bytes) -> list[tuple[int, int, int]]:
     """Every constant-pool index held in ``code``: ``(byte position of the index, width 1 or 2, index)``."""
+    found = scan_cp_operands(code)
+    if found is not None:
+        return [(at, width, code[at] if width == 1 else code[at] << 8 | code[at + 1]) for at, width, _ in found]
     width = CP_INDEX_WIDTH
     return [(i.offset + 1, width[i.opcode], i.operands[0]) for i in iter_instructions(code) if i.opcode in width]

@@ -14,7 +14,10 @@ InvokeDynamic constants against it) and the Record attribute. Every problem is a
 
 from __future__ import annotations
 
+import hashlib
 import struct
+import threading
+from collections import OrderedDict
 from dataclasses import dataclass, field
 
 from .attributes import (
@@ -29,7 +32,7 @@ from .attributes import (
     read_attributes,
     write_attributes,
 )
-from .bytecode import CP_OPERAND_TAGS, iter_instructions
+from .bytecode import CP_OPERAND_TAGS, iter_instructions, scan_cp_operands
 from .constants import (
     CONSTANT_NAMES,
     TAG_CLASS,
@@ -42,7 +45,17 @@ from .constants import (
 from .errors import ClassFormatError
 from .mutf8 import display_mutf8
 
-__all__ = ["MAGIC", "MAX_KNOWN_MAJOR", "ClassFile", "Member", "read_class", "write_class"]
+__all__ = [
+    "CHECKED_CLASSES",
+    "MAGIC",
+    "MAX_KNOWN_MAJOR",
+    "RECENT_CLASSES",
+    "ClassFile",
+    "Member",
+    "read_class",
+    "unknown_attributes_of",
+    "write_class",
+]
 
 MAGIC = 0xCAFEBABE
 #: The newest class-file version the codec was written for (Java 25). Newer versions are read as well: the
@@ -53,6 +66,8 @@ _HEADER = struct.Struct(">IHH")
 _MEMBER = struct.Struct(">HHHH")
 _ATTR_HEADER = struct.Struct(">HI")
 _U2x3 = struct.Struct(">HHH")
+#: The tags each opcode's constant-pool operand may point to, by opcode (empty for opcodes without one).
+_OPERAND_TAGS: list[frozenset[int]] = [CP_OPERAND_TAGS.get(op, frozenset()) for op in range(256)]
 
 
 @dataclass(slots=True)
@@ -88,6 +103,16 @@ class ClassFile:
 
     def to_bytes(self) -> bytes:
         return write_class(self)
+
+    def copy(self) -> ClassFile:
+        """An independent copy: new lists and members (constants and attributes are immutable, so shared)."""
+        return ClassFile(self.minor_version, self.major_version, ConstantPool(list(self.constant_pool.entries)),
+                         self.access_flags, self.this_class, self.super_class, list(self.interfaces),
+                         [Member(m.access_flags, m.name_index, m.descriptor_index, list(m.attributes))
+                          for m in self.fields],
+                         [Member(m.access_flags, m.name_index, m.descriptor_index, list(m.attributes))
+                          for m in self.methods],
+                         list(self.attributes), self.magic)
 
     # -- typed views -----------------------------------------------------------------------------------------
 
@@ -154,7 +179,55 @@ class ClassFile:
     def check_deep(self) -> None:
         """The checks of ``read_class(..., deep=True)``: parse every Code attribute and decode its instructions
         (constant-pool operands must be of the right kind), parse BootstrapMethods (every Dynamic/InvokeDynamic
-        bootstrap index must be in range) and Record."""
+        bootstrap index must be in range) and Record.
+
+        A fast path checks the instructions with :func:`scan_cp_operands`; on any problem the full check runs
+        again to raise exactly the error it always raised."""
+        try:
+            if self._check_deep_fast():
+                return
+        except ClassFormatError:
+            pass
+        self._check_deep_full()
+
+    def _check_deep_fast(self) -> bool:
+        """The deep checks with the instruction walk by length tables; False (or an error) when the class does
+        not pass them, and then :meth:`_check_deep_full` must tell why."""
+        pool = self.constant_pool
+        entries = pool.entries
+        npool = len(entries)
+        old = self.is_old_code_format
+        allowed_tags = _OPERAND_TAGS
+        for m in self.methods:
+            for a in m.attributes:
+                if pool.utf8(a.name_index) != b"Code":
+                    continue
+                code = parse_code(a.info, pool, old).code
+                found = scan_cp_operands(code)
+                if found is None:
+                    return False
+                for at, width, op in found:
+                    index = code[at] if width == 1 else code[at] << 8 | code[at + 1]
+                    c = entries[index] if 0 < index < npool else None
+                    if c is None or c.tag not in allowed_tags[op]:
+                        return False
+        self._check_bootstrap_and_record()
+        return True
+
+    def _check_bootstrap_and_record(self) -> None:
+        pool = self.constant_pool
+        bsms = self.bootstrap_methods()
+        nbsm = 0 if bsms is None else len(bsms)
+        for i, c in pool:
+            if c.tag in (TAG_DYNAMIC, TAG_INVOKE_DYNAMIC):
+                bsm = c.raw[1] << 8 | c.raw[2]
+                if bsm >= nbsm:
+                    raise ClassFormatError(f"constant #{i} uses bootstrap method {bsm}, the class has {nbsm}")
+        record = find_attribute(self.attributes, pool, b"Record")
+        if record is not None:
+            parse_record(record.info, pool)
+
+    def _check_deep_full(self) -> None:
         pool = self.constant_pool
         entries = pool.entries
         npool = len(entries)
@@ -175,16 +248,7 @@ class ClassFile:
                         raise ClassFormatError(
                             f"method {pool.text(m.name_index)}: {insn.mnemonic} at {insn.offset} refers to constant "
                             f"#{index}, which is {kind}")
-        bsms = self.bootstrap_methods()
-        nbsm = 0 if bsms is None else len(bsms)
-        for i, c in pool:
-            if c.tag in (TAG_DYNAMIC, TAG_INVOKE_DYNAMIC):
-                bsm = c.raw[1] << 8 | c.raw[2]
-                if bsm >= nbsm:
-                    raise ClassFormatError(f"constant #{i} uses bootstrap method {bsm}, the class has {nbsm}")
-        record = find_attribute(self.attributes, pool, b"Record")
-        if record is not None:
-            parse_record(record.info, pool)
+        self._check_bootstrap_and_record()
 
 
 def _bad_class_ref(pool: ConstantPool, index: int, what: str, pos: int) -> ClassFormatError:
@@ -194,9 +258,31 @@ def _bad_class_ref(pool: ConstantPool, index: int, what: str, pos: int) -> Class
 
 
 def read_class(data: bytes | bytearray | memoryview, *, deep: bool = False) -> ClassFile:
-    """Parse one class file; see the module documentation for what is checked."""
+    """Parse one class file; see the module documentation for what is checked.
+
+    The digests of the class files that passed the deep checks are remembered (:class:`_CheckedClasses`):
+    reading the same bytes deeply again only parses them; and the last few of them are kept parsed
+    (:class:`_RecentClasses`), so reading them again, deeply or not, only copies the parse."""
     if not isinstance(data, bytes):
         data = bytes(data)
+    key = CHECKED_CLASSES.key(data)
+    hit = RECENT_CLASSES.get(key)
+    if hit is not None:
+        return hit.copy()
+    if CHECKED_CLASSES.checked(key):
+        cf = _read_class(data, False, trusted=True)
+    elif deep:
+        cf = _read_class(data, True)
+        CHECKED_CLASSES.add(key)
+    else:
+        return _read_class(data, False)
+    RECENT_CLASSES.put(key, cf.copy(), len(data))
+    return cf
+
+
+def _read_class(data: bytes, deep: bool, trusted: bool = False) -> ClassFile:
+    """:func:`read_class` without the memo; ``trusted``: ``data`` passed the checks before, so the references
+    between constants (checked all at once, unlike the rest) are not checked again."""
     n = len(data)
     if n < 10 and (n < 4 or data[:4] == b"\xca\xfe\xba\xbe"):
         raise ClassFormatError(f"truncated class file ({n} bytes)", 0)
@@ -206,7 +292,8 @@ def read_class(data: bytes | bytearray | memoryview, *, deep: bool = False) -> C
     if major < 45:
         raise ClassFormatError(f"unsupported class-file version {major}.{minor}", 4)
     pool, pos = read_constant_pool(data, 8)
-    pool.check_references()
+    if not trusted:
+        pool.check_references()
     entries = pool.entries
     npool = len(entries)
 
@@ -274,6 +361,110 @@ def read_class(data: bytes | bytearray | memoryview, *, deep: bool = False) -> C
     if deep:
         cf.check_deep()
     return cf
+
+
+class _CheckedClasses:
+    """The class files that passed the deep checks of ``read_class(deep=True)``, remembered by a SHA-256 of
+    their bytes (never the bytes or the parse: the memory stays small however large the classes), with their
+    :meth:`ClassFile.unknown_attributes` once asked for. Least recently used first, at most
+    :attr:`max_entries`; thread-safe.
+
+    The checks are a function of the bytes only, so bytes with a remembered digest pass them again: reading
+    them deeply again only parses them (the class stabilizers and the structural diff read the same bytes
+    several times, each stabilizer its input and its output)."""
+
+    def __init__(self, max_entries: int = 32768) -> None:
+        self.max_entries = max_entries
+        self._items: OrderedDict[bytes, tuple[tuple[str, str], ...] | None] = OrderedDict()
+        self._lock = threading.Lock()
+
+    @staticmethod
+    def key(data: bytes) -> bytes:
+        return hashlib.sha256(data).digest()
+
+    def checked(self, key: bytes) -> bool:
+        with self._lock:
+            if key in self._items:
+                self._items.move_to_end(key)
+                return True
+            return False
+
+    def unknown(self, key: bytes) -> tuple[tuple[str, str], ...] | None:
+        with self._lock:
+            return self._items.get(key)
+
+    def add(self, key: bytes, unknown: tuple[tuple[str, str], ...] | None = None) -> None:
+        with self._lock:
+            if unknown is None and self._items.get(key) is not None:
+                return
+            self._items[key] = unknown
+            self._items.move_to_end(key)
+            while len(self._items) > self.max_entries:
+                self._items.popitem(last=False)
+
+    def clear(self) -> None:
+        with self._lock:
+            self._items.clear()
+
+
+CHECKED_CLASSES = _CheckedClasses()
+
+
+class _RecentClasses:
+    """The parses of the class files that passed the deep checks and were read last, by the digest of their
+    bytes, least recently used first: at most :attr:`max_entries` and :attr:`max_bytes` of class-file bytes.
+    Only copies are handed out (:meth:`ClassFile.copy`), so a caller changing its class changes no other's.
+    Thread-safe."""
+
+    def __init__(self, max_entries: int = 256, max_bytes: int = 4 << 20) -> None:
+        self.max_entries = max_entries
+        self.max_bytes = max_bytes
+        self._items: OrderedDict[bytes, tuple[ClassFile, int]] = OrderedDict()
+        self._bytes = 0
+        self._lock = threading.Lock()
+
+    def get(self, key: bytes) -> ClassFile | None:
+        with self._lock:
+            hit = self._items.get(key)
+            if hit is None:
+                return None
+            self._items.move_to_end(key)
+            return hit[0]
+
+    def put(self, key: bytes, cf: ClassFile, size: int) -> None:
+        if size > self.max_bytes // 16:
+            return
+        with self._lock:
+            old = self._items.pop(key, None)
+            if old is not None:
+                self._bytes -= old[1]
+            self._items[key] = (cf, size)
+            self._bytes += size
+            while len(self._items) > self.max_entries or self._bytes > self.max_bytes:
+                _, (_, dropped) = self._items.popitem(last=False)
+                self._bytes -= dropped
+
+    def clear(self) -> None:
+        with self._lock:
+            self._items.clear()
+            self._bytes = 0
+
+
+RECENT_CLASSES = _RecentClasses()
+
+
+def unknown_attributes_of(data: bytes, cf: ClassFile | None = None) -> list[tuple[str, str]]:
+    """``read_class(data, deep=True).unknown_attributes()``, remembered with the digest of ``data`` (see
+    :class:`_CheckedClasses`); ``cf`` is that parse when the caller has it (unmodified). Raises
+    :class:`ClassFormatError` as those two do."""
+    key = CHECKED_CLASSES.key(data)
+    found = CHECKED_CLASSES.unknown(key)
+    if found is None:
+        if cf is None:
+            cf = read_class(data, deep=True)
+        found = tuple(cf.unknown_attributes())
+        CHECKED_CLASSES.add(key, found)
+    return list(found)
 
 
 def _write_members(members: list[Member], parts: list[bytes]) -> None:

@@ -214,6 +214,11 @@ class ConstantPool:
 
     def utf8(self, index: int, what: str = "name") -> bytes:
         """The modified UTF-8 bytes of the Utf8 constant at ``index``."""
+        entries = self.entries
+        if 0 < index < len(entries):  # the common case without the two calls of get()
+            c = entries[index]
+            if c is not None and c.tag == TAG_UTF8:
+                return c.raw[3:]
         return self.get(index, TAG_UTF8, what).raw[3:]
 
     def text(self, index: int) -> str:

@@ -48,8 +48,8 @@ from .constants import (
     ConstantPool,
 )
 from .errors import ClassFormatError
+from .layout import ATTRIBUTE_LAYOUTS, IndexCursor, walk_record
 from .mutf8 import decode_mutf8
-from .remap import _BODIES, _Cursor, _record
 
 __all__ = [
     "DEBUG_ATTRIBUTES",
@@ -346,12 +346,12 @@ class ClassView:
 def _generic(name: str, info: bytes, sym: Symbols, old_format: bool) -> str:
     """``name: ...`` with the info bytes in hex and every constant-pool index replaced by its constant."""
     out: list[tuple[int, int]] = []
-    cursor = _Cursor(info, 0, len(info), out, name, sym.pool)
+    cursor = IndexCursor(info, 0, len(info), out, name, sym.pool)
     try:
         if name == "Record":
-            _record(cursor, old_format)
+            walk_record(cursor, old_format)
         else:
-            _BODIES[name.encode("ascii")](cursor)
+            ATTRIBUTE_LAYOUTS[name.encode("ascii")](cursor)
         cursor.done()
     except (ClassFormatError, KeyError, UnicodeEncodeError):
         out = []
@@ -505,18 +505,28 @@ def _debug_lines(name: str, info: bytes, sym: Symbols) -> list[str]:
 
 def _labels(insns: list[Instruction], code: Code) -> dict[int, str]:
     targets: set[int] = set()
+    branches = _BRANCHES
     for insn in insns:
-        targets.update(insn.targets())
+        if insn.opcode in branches:
+            targets.update(insn.targets())
     for h in code.exception_table:
         targets.update((h.start_pc, h.end_pc, h.handler_pc))
     return {off: f"L{k}" for k, off in enumerate(sorted(targets))}
 
 
+#: Opcodes that branch (their :meth:`Instruction.targets` is not empty): if*, goto, jsr, the switches.
+_BRANCHES = frozenset({*range(0x99, 0xAC), 0xC6, 0xC7, 0xC8, 0xC9}) - {0xA9}
+#: Opcodes whose one operand is a constant shown as such.
+_CONST_OPS = frozenset({0x12, 0x13, 0x14, 0xB2, 0xB3, 0xB4, 0xB5, 0xB6, 0xB7, 0xB8, 0xB9, 0xBB, 0xBD, 0xC0, 0xC1})
+
+
 def _insn_text(insn: Instruction, sym: Symbols, labels: dict[int, str]) -> str:
     op = insn.opcode
-    mnemonic = "ldc" if op == 0x13 else OPCODE_NAMES[op]
     ops = insn.operands
-    if op in (0x12, 0x13, 0x14, 0xB2, 0xB3, 0xB4, 0xB5, 0xB6, 0xB7, 0xB8, 0xB9, 0xBB, 0xBD, 0xC0, 0xC1):
+    if not ops:
+        return OPCODE_NAMES[op]
+    mnemonic = "ldc" if op == 0x13 else OPCODE_NAMES[op]
+    if op in _CONST_OPS:
         return f"{mnemonic} {sym.const(ops[0])}"
     if op == 0xBA:
         return f"{mnemonic} {sym.indy(ops[0])}"
@@ -530,12 +540,10 @@ def _insn_text(insn: Instruction, sym: Symbols, labels: dict[int, str]) -> str:
         cases = ", ".join(f"{pairs[k]}: {labels.get(insn.offset + pairs[k + 1], pairs[k + 1])}"
                           for k in range(0, len(pairs), 2))
         return f"{mnemonic} {{{cases}; default: {labels.get(insn.offset + ops[0], ops[0])}}}"
-    targets = insn.targets()
-    if targets:
-        return f"{mnemonic} {labels.get(targets[0], targets[0])}"
-    if ops:
-        return f"{mnemonic} " + " ".join(str(o) for o in ops)
-    return mnemonic
+    if op in _BRANCHES:
+        target = insn.offset + ops[0]
+        return f"{mnemonic} {labels.get(target, target)}"
+    return f"{mnemonic} " + " ".join(str(o) for o in ops)
 
 
 def code_lines(code: Code, sym: Symbols) -> list[str]:
@@ -605,7 +613,7 @@ def _place(view: MemberView | ClassView, aname: str, a: Attribute, sym: Symbols,
         view.attributes.append(_raw(aname, a.info))
 
 
-_KNOWN = frozenset(_BODIES) | {b"Code", b"Record"}
+_KNOWN = frozenset(ATTRIBUTE_LAYOUTS) | {b"Code", b"Record"}
 
 
 def _raw(name: str, info: bytes) -> str:
