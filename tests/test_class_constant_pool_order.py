@@ -882,11 +882,12 @@ def test_renumber_refuses_bad_orders(builds: list[Build]) -> None:
         renumber(broken, [i for i, _ in broken.constant_pool])
 
 
-def test_registered_as_opt_in_after_the_other_class_stabilizers() -> None:
+def test_registered_on_by_default_after_the_other_class_stabilizers() -> None:
     from canonjar import select_stabilizers
 
     assert STABILIZER.name == "class-constant-pool-order"
-    assert "class-constant-pool-order" not in {s.name for s in select_stabilizers()}
+    assert "class-constant-pool-order" in {s.name for s in select_stabilizers()}  # deferred: cheap by default
+    assert STABILIZER.deferred
     chosen = [s.name for s in select_stabilizers(enable=["all"])]
     assert chosen.index("class-member-order") < chosen.index("class-constant-pool-order")
     assert chosen.index("class-lambda-names") < chosen.index("class-constant-pool-order")

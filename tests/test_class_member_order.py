@@ -708,6 +708,9 @@ def test_registered_as_opt_in_stabilizers() -> None:
     assert (class_lambda_names.STABILIZER.name, class_member_order.STABILIZER.name) == (
         "class-lambda-names", "class-member-order")
     default = {s.name for s in select_stabilizers()}
-    assert not default & {"class-lambda-names", "class-member-order"}  # slow on big JARs: opt-in for now
+    # opt-in: member order is visible to reflection and lambda names to stack traces
+    assert not default & {"class-lambda-names", "class-member-order"}
+    assert "class-constant-pool-order" in default  # pool numbering is invisible to Java code
+    assert class_lambda_names.STABILIZER.deferred and class_member_order.STABILIZER.deferred
     chosen = [s.name for s in select_stabilizers(enable=["class-lambda-names,class-member-order"])]
     assert chosen.index("class-lambda-names") < chosen.index("class-member-order")

@@ -722,7 +722,7 @@ CASES: tuple[Case, ...] = (
     # ------------------------------------------------------------------ JVM bytecode
     Case("constant-pool-order", _JB, NOISE, _class_pair("a", "b", "demo/Order.class"), enable=CLASS_STABILIZERS),
     Case("constant-pool-order", _JB, RESIDUAL, _class_pair("a", "b", "demo/Order.class"),
-         enable=("class-lambda-names", "class-member-order")),
+         enable=("class-lambda-names", "class-member-order"), disable=("class-constant-pool-order",)),
     Case("member-order", _JB, NOISE, _class_pair("a", "b", "demo/Order.class"), enable=CLASS_STABILIZERS),
     Case("member-order", _JB, RESIDUAL, _class_pair("a", "b", "demo/Order.class"),
          enable=("class-lambda-names", "class-constant-pool-order")),

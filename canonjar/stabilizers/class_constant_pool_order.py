@@ -19,8 +19,8 @@ untouched and the skip is recorded with the reason.
 
 from __future__ import annotations
 
-from ..classfile import ClassFormatError, read_class, write_class
-from ..classfile.remap import RemapError, canonicalize
+from ..classfile import ClassFormatError, read_class, unknown_attributes_of
+from ..classfile.remap import RemapError, canonical_bytes
 from ..errors import StabilizerSkip
 from ..model import Entry, Payload
 from ..pipeline import Context, Scope, Stabilizer
@@ -35,18 +35,15 @@ def _apply(entry: Entry, ctx: Context) -> Entry:
     data = ctx.content(entry)
     try:
         cf = read_class(data, deep=True)
-        unknown = cf.unknown_attributes()
+        unknown = unknown_attributes_of(data, cf)
         if unknown:
             where, name = unknown[0]
             raise StabilizerSkip(f"unknown attribute {name!r} in {where}: its constant-pool indices cannot be "
                                  f"remapped")
-        new = canonicalize(cf)
+        out = canonical_bytes(cf, data)  # cf was read from data, unchanged: write_class(cf) == data
     except (ClassFormatError, RemapError) as exc:
         raise StabilizerSkip(str(exc)) from None
-    if new is cf:
-        return entry
-    out = write_class(new)
-    if out == data:
+    if out is None or out == data:
         return entry
     return entry.replace(payload=Payload.of_bytes(out, entry.payload.what))
 
@@ -61,6 +58,6 @@ STABILIZER = Stabilizer(
            "every reference is remapped and ldc targets stay one byte, so no instruction or offset changes",
     apply=_apply,
     applies_to=_is_class,
-    # Opt-in (--enable) until it is fast enough for every comparison: it parses and rewrites every class.
-    enabled_by_default=False,
+    # On by default: deferred, so compare runs it only on classes whose bytes still differ.
+    deferred=True,
 )

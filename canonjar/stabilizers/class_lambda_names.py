@@ -301,7 +301,7 @@ def canonical_lambda_names(cf: ClassFile) -> bool:
 
 def _apply(entry: Entry, ctx: Context) -> Entry:
     data = ctx.content(entry)
-    cf = load_class(entry, ctx)
+    cf = load_class(entry, ctx, data)
     try:
         if not canonical_lambda_names(cf):
             return entry
@@ -323,6 +323,6 @@ STABILIZER = Stabilizer(
            "arguments of the same class; renaming their one Utf8 name constant renames definition and uses together",
     apply=_apply,
     applies_to=is_class_entry,
-    # Opt-in (--enable) until it is fast enough for every comparison: it parses every class deeply.
-    enabled_by_default=False,
+    enabled_by_default=False,  # lambda method names are visible in stack traces and to reflection
+    deferred=True,
 )

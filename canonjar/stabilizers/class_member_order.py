@@ -50,6 +50,7 @@ from ..classfile import (
     parse_code,
     parse_record,
     read_class,
+    unknown_attributes_of,
     write_bootstrap_methods,
     write_class,
     write_record,
@@ -82,13 +83,16 @@ def is_class_entry(entry: Entry) -> bool:
     return entry.name.endswith(b".class") and not entry.is_dir
 
 
-def load_class(entry: Entry, ctx: Context) -> ClassFile:
-    """Parse (deeply) an entry's class file and refuse it if it carries an attribute the codec does not know."""
+def load_class(entry: Entry, ctx: Context, data: bytes | None = None) -> ClassFile:
+    """Parse (deeply) an entry's class file (``data``: its content, when the caller has it) and refuse it if
+    it carries an attribute the codec does not know."""
+    if data is None:
+        data = ctx.content(entry)
     try:
-        cf = read_class(ctx.content(entry), deep=True)
+        cf = read_class(data, deep=True)
     except ClassFormatError as exc:
         raise StabilizerSkip(f"not a readable class file: {exc}") from None
-    unknown = cf.unknown_attributes()
+    unknown = unknown_attributes_of(data, cf)  # remembered: the three class stabilizers each ask
     if unknown:
         where, name = unknown[0]
         raise StabilizerSkip(f"unknown attribute {name!r} in {where}: its meaning and contents are not known")
@@ -164,8 +168,10 @@ def _sort_attributes(cf: ClassFile, attrs: list[Attribute]) -> list[Attribute]:
         info = a.info
         if name == b"Code":
             code = parse_code(info, pool, cf.is_old_code_format)
-            code.attributes = _sort_attributes(cf, code.attributes)
-            info = code.to_bytes()
+            nested = _sort_attributes(cf, code.attributes)
+            if any(x is not y for x, y in zip(nested, code.attributes, strict=True)):
+                code.attributes = nested
+                info = code.to_bytes()  # else the same bytes (the codec is byte-exact): not written again
         elif name == b"Record":
             comps = parse_record(info, pool)
             # The component ORDER is semantic (canonical constructor, getRecordComponents()): kept as is.
@@ -224,7 +230,7 @@ def canonical_members(cf: ClassFile) -> None:
 
 def _apply(entry: Entry, ctx: Context) -> Entry:
     data = ctx.content(entry)
-    cf = load_class(entry, ctx)
+    cf = load_class(entry, ctx, data)
     try:
         canonical_members(cf)
         new = write_class(cf)
@@ -246,6 +252,6 @@ STABILIZER = Stabilizer(
            "reflection does not specify member order; record component order is kept",
     apply=_apply,
     applies_to=is_class_entry,
-    # Opt-in (--enable) until it is fast enough for every comparison: it parses every class deeply.
-    enabled_by_default=False,
+    enabled_by_default=False,  # member order is visible to reflection (getDeclaredMethods/Fields)
+    deferred=True,
 )
