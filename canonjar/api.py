@@ -54,16 +54,14 @@ def _collect_findings(arc: Archive, side: str, out: list[OutcomeFinding]) -> Non
             _collect_findings(e.nested, side, out)
 
 
-def read_input(path: str | os.PathLike[str], limits: Limits) -> bytes:
-    p = Path(path)
+@contextlib.contextmanager
+def _input_errors(p: Path, limits: Limits, size: int | None = None) -> Iterator[None]:
+    """Turn the ways opening an input can fail into one-line usage errors naming the file."""
     try:
-        size = p.stat().st_size
-        if p.is_dir():
-            raise UsageError(f"{p}: is a directory, not an archive")
-        if size > limits.max_archive_size:
+        if size is not None and size > limits.max_archive_size:
             raise UsageError(f"{p}: {size} bytes exceeds the archive size limit of {limits.max_archive_size} "
                              "(raise it with --max-archive-size)")
-        data = p.read_bytes()
+        yield
     except FileNotFoundError:
         raise UsageError(f"{p}: no such file") from None
     except PermissionError:
@@ -72,6 +70,31 @@ def read_input(path: str | os.PathLike[str], limits: Limits) -> bytes:
         raise UsageError(f"{p}: is a directory, not an archive") from None
     except OSError as exc:
         raise UsageError(f"{p}: cannot read ({exc.strerror or exc})") from None
+
+
+def _stat_input(p: Path, limits: Limits) -> os.stat_result:
+    with _input_errors(p, limits):
+        if p.is_dir():
+            raise UsageError(f"{p}: is a directory, not an archive")
+        st = p.stat()
+    with _input_errors(p, limits, st.st_size):
+        return st
+
+
+def read_input(path: str | os.PathLike[str], limits: Limits) -> bytes:
+    p = Path(path)
+    _stat_input(p, limits)
+    chunks: list[bytes] = []
+    total = 0
+    with _input_errors(p, limits), p.open("rb") as fh:
+        # Bounded even for a pipe, whose size stat cannot tell; read in pieces (read(n) allocates n bytes).
+        while total <= limits.max_archive_size and (chunk := fh.read(1 << 20)):
+            chunks.append(chunk)
+            total += len(chunk)
+    if total > limits.max_archive_size:
+        raise UsageError(f"{p}: more than {limits.max_archive_size} bytes exceeds the archive size limit "
+                         "(raise it with --max-archive-size)")
+    data = b"".join(chunks)
     if data[:4] == b"JM\x01\x00":  # JDK jmod: a zip behind a 4-byte header
         return data[4:]
     return data
@@ -174,28 +197,14 @@ def open_input(path: str | os.PathLike[str], limits: Limits) -> bytes | FileSour
     """``path`` opened for reading by offset (a jmod's 4-byte header skipped), with :func:`read_input`'s checks
     and messages; the caller closes it. What is not a regular file (a pipe) is read whole, as before."""
     p = Path(path)
-    try:
-        if p.is_dir():
-            raise UsageError(f"{p}: is a directory, not an archive")
-        st = p.stat()
-        if not stat.S_ISREG(st.st_mode):
-            return read_input(p, limits)
-        size = st.st_size
-        if size > limits.max_archive_size:
-            raise UsageError(f"{p}: {size} bytes exceeds the archive size limit of {limits.max_archive_size} "
-                             "(raise it with --max-archive-size)")
+    st = _stat_input(p, limits)
+    if not stat.S_ISREG(st.st_mode):
+        return read_input(p, limits)
+    with _input_errors(p, limits):
         src = FileSource(p)
         if src.read(0, 4) == b"JM\x01\x00":  # JDK jmod: a zip behind a 4-byte header
             src.close()
             src = FileSource(p, start=4)
-    except FileNotFoundError:
-        raise UsageError(f"{p}: no such file") from None
-    except PermissionError:
-        raise UsageError(f"{p}: permission denied") from None
-    except IsADirectoryError:
-        raise UsageError(f"{p}: is a directory, not an archive") from None
-    except OSError as exc:
-        raise UsageError(f"{p}: cannot read ({exc.strerror or exc})") from None
     return src
 
 

@@ -169,3 +169,13 @@ def test_console_script_matches_module(pair: tuple[Path, Path, Path]) -> None:
     ref, _reb, bad = pair
     res = subprocess.run([exe, "compare", str(ref), str(bad)], capture_output=True, text=True, check=False)
     assert res.returncode == 1 and res.stdout == run("compare", str(ref), str(bad)).stdout
+
+
+@pytest.mark.skipif(not Path("/dev/zero").exists(), reason="no /dev/zero")
+def test_endless_non_regular_input_is_bounded(tmp_path: Path) -> None:
+    """A device or pipe has no size to check first: reading it stops at --max-archive-size."""
+    other = tmp_path / "b.jar"
+    other.write_bytes(make_zip([Item("a.txt", b"x")]))
+    res = run("compare", "/dev/zero", str(other), "--max-archive-size", "5000000")
+    assert res.returncode == 2 and res.stderr.count("\n") == 1
+    assert "exceeds the archive size limit" in res.stderr and "Traceback" not in res.stderr
