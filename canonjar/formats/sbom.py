@@ -21,7 +21,7 @@ import json
 import math
 import re
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from lxml import etree
@@ -31,6 +31,7 @@ from ..errors import StabilizerSkip
 __all__ = [
     "URN_UUID",
     "SbomError",
+    "SbomNotes",
     "TagValueField",
     "dump_json",
     "dump_xml",
@@ -39,6 +40,7 @@ __all__ = [
     "parse_json",
     "parse_tag_value",
     "parse_xml",
+    "sorted_noting_order",
     "split_tool_version",
     "strip_purl_version",
 ]
@@ -56,6 +58,27 @@ class SbomError(StabilizerSkip):
 
 
 # --------------------------------------------------------------------------------------------- JSON
+
+@dataclass
+class SbomNotes:
+    """What an SBOM stabilizer removed or observed, for the evidence."""
+
+    tool_versions: list[str] = field(default_factory=list)
+    removed: list[str] = field(default_factory=list)  # serial-number, timestamp, order (once each)
+
+    def remove(self, what: str) -> None:
+        """Note that a kind of per-run value (``serial-number``, ``timestamp``, ``order``) was removed."""
+        if what not in self.removed:
+            self.removed.append(what)
+
+
+def sorted_noting_order(items: list[Any], key: Any, notes: SbomNotes) -> list[Any]:
+    """``items`` sorted by ``key``, noting an ``order`` removal when that moved anything."""
+    out = sorted(items, key=key)
+    if any(a is not b for a, b in zip(out, items, strict=True)):
+        notes.remove("order")
+    return out
+
 
 def _no_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
     out: dict[str, Any] = {}

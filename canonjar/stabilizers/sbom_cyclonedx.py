@@ -48,11 +48,13 @@ from lxml import etree
 from ..formats.sbom import (
     URN_UUID,
     SbomError,
+    SbomNotes,
     dump_json,
     dump_xml,
     json_key,
     parse_json,
     parse_xml,
+    sorted_noting_order,
     strip_purl_version,
 )
 from ..model import Entry, Payload
@@ -67,25 +69,13 @@ _JSON_MARKER = b'"bomFormat"'
 
 
 @dataclass
-class Notes:
-    """What canonicalization removed or observed, for the evidence."""
+class Notes(SbomNotes):
+    """What canonicalization removed or observed, for the evidence (plus the hash algorithms seen)."""
 
-    tool_versions: list[str] = field(default_factory=list)
     hash_algorithms: set[str] = field(default_factory=set)
-    removed: list[str] = field(default_factory=list)  # serial-number, timestamp, order (once each)
-
-    def remove(self, what: str) -> None:
-        """Note that a kind of per-run value (``serial-number``, ``timestamp``, ``order``) was removed."""
-        if what not in self.removed:
-            self.removed.append(what)
 
 
-def _sorted(items: list[Any], key: Any, notes: Notes) -> list[Any]:
-    """``items`` sorted by ``key``, noting an ``order`` removal when that moved anything."""
-    out = sorted(items, key=key)
-    if any(a is not b for a, b in zip(out, items, strict=True)):
-        notes.remove("order")
-    return out
+_sorted = sorted_noting_order
 
 
 # --------------------------------------------------------------------------------------------- names

@@ -31,17 +31,18 @@ compared as is.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
 from typing import Any
 
 from ..formats.sbom import (
     SbomError,
+    SbomNotes,
     TagValueField,
     dump_json,
     join_tag_value,
     json_key,
     parse_json,
     parse_tag_value,
+    sorted_noting_order,
     split_tool_version,
 )
 from ..model import Entry, Payload
@@ -54,23 +55,8 @@ _JSON_MARKER = b'"spdxVersion"'
 _TOOL = re.compile(r"(?P<head>\s*Tool:\s*)(?P<tool>.*?)\s*\Z", re.DOTALL)
 
 
-@dataclass
-class Notes:
-    tool_versions: list[str] = field(default_factory=list)
-    removed: list[str] = field(default_factory=list)  # serial-number, timestamp, order (once each)
-
-    def remove(self, what: str) -> None:
-        """Note that a kind of per-run value (``serial-number``, ``timestamp``, ``order``) was removed."""
-        if what not in self.removed:
-            self.removed.append(what)
-
-
-def _sorted(items: list[Any], key: Any, notes: Notes) -> list[Any]:
-    """``items`` sorted by ``key``, noting an ``order`` removal when that moved anything."""
-    out = sorted(items, key=key)
-    if any(a is not b for a, b in zip(out, items, strict=True)):
-        notes.remove("order")
-    return out
+Notes = SbomNotes
+_sorted = sorted_noting_order
 
 
 def _creator(text: Any, notes: Notes) -> Any:
