@@ -296,10 +296,9 @@ def _skip_reason(exc: Exception) -> str:
     return f"stabilizer failed: {type(exc).__name__}: {exc}"
 
 
-def _run_entry_stabilizer(st: Stabilizer, arc: Archive, ctx: Context, only: frozenset[str] | None = None) -> Archive:
-    """Apply an entry-scope stabilizer to every entry it applies to (only to the paths in ``only`` when
-    given). Any failure (including a bad return value or a failing predicate) is a recorded skip that leaves
-    the entry exactly as it was."""
+def _run_entry_stabilizer(st: Stabilizer, arc: Archive, ctx: Context) -> Archive:
+    """Apply an entry-scope stabilizer to every entry it applies to. Any failure (including a bad return
+    value or a failing predicate) is a recorded skip that leaves the entry exactly as it was."""
     fn: EntryFn = st.apply  # type: ignore[assignment]
     applies = None if st.applies_to is _always else st.applies_to
     side = ctx.side.value
@@ -309,8 +308,7 @@ def _run_entry_stabilizer(st: Stabilizer, arc: Archive, ctx: Context, only: froz
     out: list[Entry] = []
     for e in arc.entries:
         try:
-            if (only is not None and ctx.display_path(arc, e) not in only) or (applies is not None
-                                                                             and not applies(e)):
+            if applies is not None and not applies(e):
                 out.append(e)
                 continue
             new = fn(e, ctx)
