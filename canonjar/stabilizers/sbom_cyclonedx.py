@@ -57,9 +57,10 @@ from ..formats.sbom import (
     sorted_noting_order,
     strip_purl_version,
 )
-from ..model import Entry, Payload
+from ..model import Entry
 from ..pipeline import Context, Scope, Stabilizer
 from ..taxonomy import Category
+from ._sbom import record_and_replace
 
 __all__ = ["CDX_NAMESPACE_PREFIX", "STABILIZER", "canonicalize"]
 
@@ -343,15 +344,8 @@ def _apply(entry: Entry, ctx: Context) -> Entry:
         raise
     if new is None:
         return entry
-    for tv in notes.tool_versions:
-        ctx.record("sbom-tool-version", tv, entry)
-    if notes.hash_algorithms:
-        ctx.record("sbom-hash-algorithms", ",".join(sorted(notes.hash_algorithms)), entry)
-    if new == data:
-        return entry
-    for what in notes.removed:
-        ctx.record("sbom-removed", what, entry)
-    return entry.replace(payload=Payload.of_bytes(new, entry.payload.what))
+    algorithms = [("sbom-hash-algorithms", ",".join(sorted(notes.hash_algorithms)))] if notes.hash_algorithms else []
+    return record_and_replace(entry, ctx, data, new, notes, algorithms)
 
 
 STABILIZER = Stabilizer(

@@ -45,9 +45,10 @@ from ..formats.sbom import (
     sorted_noting_order,
     split_tool_version,
 )
-from ..model import Entry, Payload
+from ..model import Entry
 from ..pipeline import Context, Scope, Stabilizer
 from ..taxonomy import Category
+from ._sbom import record_and_replace
 
 __all__ = ["STABILIZER", "canonical_json", "canonical_tag_value"]
 
@@ -166,13 +167,7 @@ def _apply(entry: Entry, ctx: Context) -> Entry:
     new = canonicalize(data, tag_value, notes)  # SbomError is a StabilizerSkip: a recorded skip
     if new is None:
         return entry
-    for tv in notes.tool_versions:
-        ctx.record("sbom-tool-version", tv, entry)
-    if new == data:
-        return entry
-    for what in notes.removed:
-        ctx.record("sbom-removed", what, entry)
-    return entry.replace(payload=Payload.of_bytes(new, entry.payload.what))
+    return record_and_replace(entry, ctx, data, new, notes)
 
 
 STABILIZER = Stabilizer(
