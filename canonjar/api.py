@@ -55,12 +55,9 @@ def _collect_findings(arc: Archive, side: str, out: list[OutcomeFinding]) -> Non
 
 
 @contextlib.contextmanager
-def _input_errors(p: Path, limits: Limits, size: int | None = None) -> Iterator[None]:
+def _input_errors(p: Path) -> Iterator[None]:
     """Turn the ways opening an input can fail into one-line usage errors naming the file."""
     try:
-        if size is not None and size > limits.max_archive_size:
-            raise UsageError(f"{p}: {size} bytes exceeds the archive size limit of {limits.max_archive_size} "
-                             "(raise it with --max-archive-size)")
         yield
     except FileNotFoundError:
         raise UsageError(f"{p}: no such file") from None
@@ -73,12 +70,14 @@ def _input_errors(p: Path, limits: Limits, size: int | None = None) -> Iterator[
 
 
 def _stat_input(p: Path, limits: Limits) -> os.stat_result:
-    with _input_errors(p, limits):
+    with _input_errors(p):
         if p.is_dir():
             raise UsageError(f"{p}: is a directory, not an archive")
         st = p.stat()
-    with _input_errors(p, limits, st.st_size):
-        return st
+    if st.st_size > limits.max_archive_size:
+        raise UsageError(f"{p}: {st.st_size} bytes exceeds the archive size limit of {limits.max_archive_size} "
+                         "(raise it with --max-archive-size)")
+    return st
 
 
 def read_input(path: str | os.PathLike[str], limits: Limits) -> bytes:
@@ -86,7 +85,7 @@ def read_input(path: str | os.PathLike[str], limits: Limits) -> bytes:
     _stat_input(p, limits)
     chunks: list[bytes] = []
     total = 0
-    with _input_errors(p, limits), p.open("rb") as fh:
+    with _input_errors(p), p.open("rb") as fh:
         # Bounded even for a pipe, whose size stat cannot tell; read in pieces (read(n) allocates n bytes).
         while total <= limits.max_archive_size and (chunk := fh.read(1 << 20)):
             chunks.append(chunk)
@@ -200,7 +199,7 @@ def open_input(path: str | os.PathLike[str], limits: Limits) -> bytes | FileSour
     st = _stat_input(p, limits)
     if not stat.S_ISREG(st.st_mode):
         return read_input(p, limits)
-    with _input_errors(p, limits):
+    with _input_errors(p):
         src = FileSource(p)
         if src.read(0, 4) == b"JM\x01\x00":  # JDK jmod: a zip behind a 4-byte header
             src.close()
